@@ -1,0 +1,1 @@
+"""jmcp_cli: the ``jmcp`` command (start JupyterLab with MCP, write client configs, diagnose)."""

@@ -1,0 +1,69 @@
+"""``jmcp token``: show or rotate the stored token."""
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from . import client_configs, config_file, paths, tokens
+from .errors import JmcpError
+from .ui import console, fail, warn
+
+EPILOG = "Example: jmcp token --rotate --update-configs"
+
+
+def token_command(
+    show: Annotated[
+        bool, typer.Option("--show", help="Print the whole token (only the token, for scripts).")
+    ] = False,
+    rotate: Annotated[
+        bool, typer.Option("--rotate", help="Replace the stored token with a new one.")
+    ] = False,
+    update_configs: Annotated[
+        bool,
+        typer.Option(
+            "--update-configs", help="With --rotate: rewrite client configs that held the old token."
+        ),
+    ] = False,
+    name: Annotated[
+        str, typer.Option(help="Entry name to look for in client configs.")
+    ] = client_configs.DEFAULT_NAME,
+) -> None:
+    """Show the stored token (masked), or rotate it."""
+    try:
+        if update_configs and not rotate:
+            fail("--update-configs only makes sense with --rotate")
+        if not rotate:
+            token = tokens.load_or_create()
+            if show:
+                typer.echo(token)
+            else:
+                console().print(
+                    f"Token: {tokens.mask(token)}  (stored in {paths.token_file()}; --show prints it)"
+                )
+            return
+        old = tokens.load()
+        new = tokens.rotate()
+        console().print(f"New token stored: {tokens.mask(new)}")
+        stale = [
+            c
+            for c in client_configs.find_configured(name, Path.home(), Path.cwd())
+            if c.entry is not None and old is not None and client_configs.endpoint_of(c.entry).token == old
+        ]
+        for c in stale:
+            where = f"{c.client.title} ({c.scope}): {c.target.path}"
+            endpoint = client_configs.endpoint_of(c.entry)
+            if update_configs and endpoint.url and c.client.token_in_file:
+                config_file.write_entry(c.target, name, c.client.render(endpoint.url, new))
+                console().print(f"  updated {where}")
+            elif c.client.token_in_file:
+                console().print(f"  stale: {where}  → jmcp config {c.client.name} --scope {c.scope}")
+        if any(not c.client.token_in_file for c in stale) or (
+            old is not None and client_configs.os.environ.get(client_configs.CODEX_TOKEN_ENV) == old
+        ):
+            console().print(
+                f"  Codex reads ${client_configs.CODEX_TOKEN_ENV}: export it again with the new token"
+            )
+        warn("a running server keeps the old token until it is restarted (jmcp start)")
+    except JmcpError as e:
+        fail(e)
