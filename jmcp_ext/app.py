@@ -1,0 +1,130 @@
+"""The Jupyter server extension: options, handlers, and the lifetime of the MCP session manager."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from typing import Any
+
+from jupyter_server.extension.application import ExtensionApp
+from traitlets import Bool, Float, Int, List, Unicode
+
+from .handlers import HealthHandler, MCPHandler
+from .kernels import Kernels
+from .notebooks import NotebookStore
+from .tools import Services, build_server
+from .tools.context import Limits
+
+
+class JMCPExtension(ExtensionApp):
+    """Serves MCP (Streamable HTTP) at ``{base_url}mcp`` with tools that edit notebooks live."""
+
+    name = "jmcp"
+    load_other_extensions = True
+
+    read_only = Bool(False, config=True, help="Only offer tools that read: no editing, no code execution.")
+    disabled_tools = List(
+        Unicode(), default_value=[], config=True, help="Names of tools to leave out, e.g. ['execute_code']."
+    )
+    execution_timeout = Float(
+        300.0,
+        config=True,
+        help="Seconds a cell may run before the kernel is interrupted (tools may ask for less).",
+    )
+    max_execution_timeout = Float(3600.0, config=True, help="Upper bound for a timeout a tool call asks for.")
+    max_output_chars = Int(
+        20_000, config=True, help="Characters of output text returned per call; longer output is truncated."
+    )
+    max_image_bytes = Int(
+        1_000_000,
+        config=True,
+        help="Images larger than this are replaced by a note saying how to fetch them.",
+    )
+    progress_interval = Float(
+        5.0,
+        config=True,
+        help="Seconds between progress notifications while code runs (keeps clients waiting).",
+    )
+    room_idle_seconds = Float(
+        60.0,
+        config=True,
+        help="Release collaboration rooms jmcp opened after this long without use or viewers.",
+    )
+    session_idle_timeout = Float(
+        1800.0,
+        config=True,
+        help="Seconds after which an idle MCP session is closed (the client re-initialises).",
+    )
+    max_sessions = Int(1000, config=True, help="Maximum number of concurrent MCP sessions.")
+
+    mcp_path = "/mcp"
+
+    def initialize_settings(self) -> None:
+        assert self.serverapp is not None
+        self.notebooks = NotebookStore(self.serverapp, self.log, room_idle_seconds=self.room_idle_seconds)
+        self.kernels = Kernels(self.serverapp, self.log)
+        limits = Limits(
+            execution_timeout=self.execution_timeout,
+            max_execution_timeout=self.max_execution_timeout,
+            max_output_chars=self.max_output_chars,
+            max_image_bytes=self.max_image_bytes,
+            progress_interval=self.progress_interval,
+        )
+        self.services = Services(self.notebooks, self.kernels, self.serverapp.root_dir, limits)
+        self.mcp = build_server(self.services, read_only=self.read_only, disabled=frozenset(self.disabled_tools))
+        # Jupyter checks Host and Origin at the edge; the SDK's own DNS-rebinding check would second-guess
+        # it with a loopback-only allowlist (and break --ip 0.0.0.0 and proxies), so it is switched off.
+        from mcp.server.transport_security import TransportSecuritySettings
+
+        self.mcp.streamable_http_app(
+            streamable_http_path=self.mcp_path,
+            session_idle_timeout=self.session_idle_timeout,
+            max_sessions=self.max_sessions,
+            transport_security=TransportSecuritySettings(enable_dns_rebinding_protection=False),
+        )
+        self.session_manager = self.mcp.session_manager
+        self.session_manager_running = False
+        self._stopping = asyncio.Event()
+        self._tasks: list[asyncio.Task[Any]] = []
+
+    def initialize_handlers(self) -> None:
+        self.handlers.extend([(r"/mcp/healthz/?", HealthHandler), (r"/mcp/?", MCPHandler)])
+
+    async def _start_jupyter_server_extension(self, serverapp: Any) -> None:
+        started = asyncio.Event()
+        self._tasks.append(asyncio.create_task(self._run_session_manager(started)))
+        self._tasks.append(asyncio.create_task(self._housekeeping()))
+        await started.wait()
+
+    async def _run_session_manager(self, started: asyncio.Event) -> None:
+        # The manager's run() must be entered once and stay open for the server's whole life.
+        async with self.session_manager.run():
+            self.session_manager_running = True
+            started.set()
+            await self._stopping.wait()
+        self.session_manager_running = False
+
+    async def _housekeeping(self) -> None:
+        interval = max(1.0, min(30.0, self.room_idle_seconds / 2))
+        while not self._stopping.is_set():
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(self._stopping.wait(), timeout=interval)
+            try:
+                await self.notebooks.release_idle_rooms()
+                self.kernels.prune()
+                self.services.forget_sessions(set(self.session_manager._server_instances))
+            except Exception:
+                self.log.exception("jmcp housekeeping failed")
+
+    def active_sessions(self) -> int:
+        return len(self.session_manager._server_instances)
+
+    def tool_names(self) -> list[str]:
+        return sorted(tool.name for tool in self.mcp._tool_manager.list_tools())
+
+    async def stop_extension(self) -> None:
+        self._stopping.set()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.TimeoutError, asyncio.CancelledError):
+                await asyncio.wait_for(task, timeout=5)
+        await self.kernels.close()

@@ -1,0 +1,114 @@
+"""HTTP handlers: ``/mcp`` (Jupyter auth at the edge, then the SDK through the ASGI bridge) and ``/mcp/healthz``."""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING, Any
+
+from jupyter_server.auth.decorator import allow_unauthenticated
+from jupyter_server.base.handlers import APIHandler, JupyterHandler
+from jupyter_server.extension.handler import ExtensionHandlerMixin
+from mcp.server.auth.middleware.bearer_auth import AuthenticatedUser
+from mcp.server.auth.provider import AccessToken
+from tornado import web
+
+from ._version import __version__
+from .asgi_bridge import ASGIBridge, build_scope
+
+if TYPE_CHECKING:
+    from .app import JMCPExtension
+
+#: What a client without a valid token is told (RFC 6750). No resource_metadata: advertising OAuth makes
+#: some clients start an OAuth flow instead of sending the configured header.
+WWW_AUTHENTICATE = 'Bearer realm="jupyter"'
+
+
+class _Base(ExtensionHandlerMixin, APIHandler):
+    @property
+    def jmcp(self) -> JMCPExtension:
+        return self.extensionapp  # type: ignore[return-value]
+
+    def check_xsrf_cookie(self) -> None:
+        # Requests without a user are refused with 401 in prepare(); let them get that far.
+        if getattr(self, "_jupyter_current_user", "unset") is None:
+            return
+        super().check_xsrf_cookie()
+
+    def write_error(self, status_code: int, **kwargs: Any) -> None:
+        if status_code == 401:
+            self.set_header("WWW-Authenticate", WWW_AUTHENTICATE)
+        super().write_error(status_code, **kwargs)
+
+
+class MCPHandler(_Base):
+    """Streamable HTTP endpoint; every method needs the Jupyter token (or another identity Jupyter accepts)."""
+
+    _bridge: ASGIBridge | None = None
+
+    async def prepare(self) -> None:  # type: ignore[override]
+        # A foreign Origin is refused outright (403, as the MCP spec asks), token or not: it is a
+        # browser page on another site, which is what DNS rebinding protection is about.
+        if self.request.headers.get("Origin") and not self.check_origin():
+            raise web.HTTPError(403, "Origin not allowed")
+        await JupyterHandler.prepare(self)  # Host check, identity, XSRF for cookie-only browsers
+        if self.current_user is None:
+            raise web.HTTPError(401, "A valid Jupyter token is required: send 'Authorization: Bearer TOKEN'")
+
+    async def _serve(self) -> None:
+        user = self.current_user
+        username = getattr(user, "username", None) or "anonymous"
+        # The SDK binds each MCP session to the identity that created it.
+        principal = AuthenticatedUser(AccessToken(token="", client_id=username, scopes=[], subject=username))
+        self._bridge = ASGIBridge(self)
+        scope = build_scope(self, path=self.jmcp.mcp_path, user=principal)
+        await self._bridge.run(self.jmcp.session_manager.handle_request, scope)
+
+    def on_connection_close(self) -> None:
+        if self._bridge is not None:
+            self._bridge.connection_closed()
+        super().on_connection_close()
+
+    # Authentication happens in prepare() with a 401 instead of Jupyter's 403/redirect.
+    @allow_unauthenticated
+    async def post(self) -> None:
+        await self._serve()
+
+    @allow_unauthenticated
+    async def get(self) -> None:
+        await self._serve()
+
+    @allow_unauthenticated
+    async def delete(self) -> None:
+        await self._serve()
+
+
+class HealthHandler(_Base):
+    """Liveness without a token (nothing sensitive); details with one."""
+
+    @allow_unauthenticated
+    async def get(self) -> None:
+        app = self.jmcp
+        body: dict[str, Any] = {
+            "status": "ok" if app.session_manager_running else "starting",
+            "service": "jmcp",
+            "version": __version__,
+            "rtc": app.notebooks.rtc_available,
+            "sessions": app.active_sessions(),
+        }
+        if self.current_user is not None and not self._anonymous():
+            body.update(
+                authenticated=True,
+                user=getattr(self.current_user, "username", None),
+                root_dir=self.serverapp.root_dir,
+                read_only=app.read_only,
+                rtc_detail=app.notebooks.rtc_detail(),
+                tools=app.tool_names(),
+                open_rooms=len(app.notebooks.open_rooms()),
+            )
+        self.set_header("Cache-Control", "no-store")
+        self.finish(json.dumps(body))
+
+    def _anonymous(self) -> bool:
+        # With no token and no password configured, Jupyter gives everyone an identity; don't treat
+        # that as proof of anything.
+        return not self.identity_provider.auth_enabled
