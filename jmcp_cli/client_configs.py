@@ -146,9 +146,7 @@ def _target_codex(scope: str, home: Path, cwd: Path) -> Target:
     if scope == "project":
         return Target(cwd / ".codex" / "config.toml", "toml", ("mcp_servers",))
     codex_home = os.environ.get("CODEX_HOME")
-    return Target(
-        (Path(codex_home) if codex_home else home / ".codex") / "config.toml", "toml", ("mcp_servers",)
-    )
+    return Target((Path(codex_home) if codex_home else home / ".codex") / "config.toml", "toml", ("mcp_servers",))
 
 
 def _target_opencode(scope: str, home: Path, cwd: Path) -> Target:
@@ -158,9 +156,7 @@ def _target_opencode(scope: str, home: Path, cwd: Path) -> Target:
 
 
 def _target_none(scope: str, home: Path, cwd: Path) -> Target:
-    raise JmcpError(
-        "mcp-remote has no config file of its own: use --print, or --file PATH to merge it into one"
-    )
+    raise JmcpError("mcp-remote has no config file of its own: use --print, or --file PATH to merge it into one")
 
 
 @dataclass(frozen=True)
@@ -199,9 +195,7 @@ CLIENTS: dict[str, Client] = {
             False,
         ),
         Client("opencode", "OpenCode", ("user", "project"), render_opencode, _target_opencode, ("mcp",)),
-        Client(
-            "mcp-remote", "any stdio-only client (mcp-remote)", ("user",), render_mcp_remote, _target_none
-        ),
+        Client("mcp-remote", "any stdio-only client (mcp-remote)", ("user",), render_mcp_remote, _target_none),
     ]
 }
 
@@ -213,9 +207,7 @@ def get_client(name: str) -> Client:
         raise JmcpError(f"unknown client {name!r}; choose one of: {', '.join(CLIENTS)}") from None
 
 
-def resolve_target(
-    client: Client, scope: str | None, home: Path, cwd: Path, file: Path | None = None
-) -> Target:
+def resolve_target(client: Client, scope: str | None, home: Path, cwd: Path, file: Path | None = None) -> Target:
     scope = scope or client.default_scope
     if scope not in client.scopes:
         raise JmcpError(f"{client.name} has no scope {scope!r}; choose one of: {', '.join(client.scopes)}")

@@ -11,10 +11,14 @@ from . import client_configs, config_file, servers, tokens
 from .errors import JmcpError
 from .ui import console, fail, warn
 
-EPILOG = (
-    "Examples: jmcp config claude | jmcp config claude --scope project | jmcp config cursor --print | "
-    "jmcp config codex --remove"
-)
+EPILOG = """Examples:
+
+\b
+  jmcp config claude
+  jmcp config claude --scope project
+  jmcp config cursor --print
+  jmcp config codex --remove
+"""
 
 
 def config_command(
@@ -33,15 +37,9 @@ def config_command(
     url: Annotated[
         str | None, typer.Option(help="Jupyter server URL (default: the running or last started one).")
     ] = None,
-    token: Annotated[
-        str | None, typer.Option(help="Token (default: the server's, else jmcp's stored token).")
-    ] = None,
-    print_only: Annotated[
-        bool, typer.Option("--print", help="Print the configuration instead of writing it.")
-    ] = False,
-    remove: Annotated[
-        bool, typer.Option("--remove", help="Remove our entry from the client's config.")
-    ] = False,
+    token: Annotated[str | None, typer.Option(help="Token (default: the server's, else jmcp's stored token).")] = None,
+    print_only: Annotated[bool, typer.Option("--print", help="Print the configuration instead of writing it.")] = False,
+    remove: Annotated[bool, typer.Option("--remove", help="Remove our entry from the client's config.")] = False,
     file: Annotated[
         Path | None,
         typer.Option(help="Write into this file instead of the client's usual one.", dir_okay=False),
@@ -88,15 +86,11 @@ def _hints(spec: client_configs.Client, server: servers.Server, secret: str, pri
     out = console() if not printed else None
     lines: list[str] = []
     if not server.running:
-        lines.append(
-            f"Note: no server answers at {server.base_url} yet ({server.source}); start it with `jmcp start`."
-        )
+        lines.append(f"Note: no server answers at {server.base_url} yet ({server.source}); start it with `jmcp start`.")
     if spec.name == "codex":
         stored = tokens.load()
         value = '"$(jmcp token --show)"' if secret == stored else json.dumps(secret)
-        lines.append(
-            f"Codex reads the token from ${client_configs.CODEX_TOKEN_ENV}; in the shell that runs codex:"
-        )
+        lines.append(f"Codex reads the token from ${client_configs.CODEX_TOKEN_ENV}; in the shell that runs codex:")
         lines.append(f"  export {client_configs.CODEX_TOKEN_ENV}={value}")
     if spec.render is client_configs.render_mcp_remote and shutil.which("npx") is None:
         lines.append("This entry runs `npx mcp-remote`: install Node.js (which provides npx) first.")

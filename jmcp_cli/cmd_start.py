@@ -9,7 +9,13 @@ from . import ports, servers, start, tokens
 from .errors import JmcpError
 from .ui import console, fail, warn
 
-EPILOG = "Example: jmcp start --port 4040 --notebook-dir ~/notebooks -- --ServerApp.allow_remote_access=True"
+EPILOG = """Examples:
+
+\b
+  jmcp start
+  jmcp start --port 0 --notebook-dir ~/notebooks --no-browser
+  jmcp start -- --ServerApp.terminals_enabled=False
+"""
 
 
 def _panel(started: start.Started, root: Path) -> None:
@@ -33,24 +39,16 @@ def _panel(started: start.Started, root: Path) -> None:
 
 def start_command(
     ctx: typer.Context,
-    port: Annotated[
-        int, typer.Option(help="Port for JupyterLab and MCP; 0 picks a free one.")
-    ] = servers.DEFAULT_PORT,
-    ip: Annotated[
-        str, typer.Option(help="Address to listen on. Non-loopback addresses expose your kernels.")
-    ] = (servers.DEFAULT_IP),
+    port: Annotated[int, typer.Option(help="Port for JupyterLab and MCP; 0 picks a free one.")] = servers.DEFAULT_PORT,
+    ip: Annotated[str, typer.Option(help="Address to listen on. Non-loopback addresses expose your kernels.")] = (
+        servers.DEFAULT_IP
+    ),
     notebook_dir: Annotated[
         Path | None,
-        typer.Option(
-            help="Directory JupyterLab serves (default: the current one).", file_okay=False, exists=True
-        ),
+        typer.Option(help="Directory JupyterLab serves (default: the current one).", file_okay=False, exists=True),
     ] = None,
-    token: Annotated[
-        str | None, typer.Option(help="Use (and store) this token instead of the stored one.")
-    ] = None,
-    new_token: Annotated[
-        bool, typer.Option("--new-token", help="Generate and store a new token first.")
-    ] = False,
+    token: Annotated[str | None, typer.Option(help="Use (and store) this token instead of the stored one.")] = None,
+    new_token: Annotated[bool, typer.Option("--new-token", help="Generate and store a new token first.")] = False,
     no_browser: Annotated[bool, typer.Option("--no-browser", help="Do not open a browser tab.")] = False,
 ) -> None:
     """Start JupyterLab with the MCP endpoint and wait until it answers.

@@ -9,25 +9,23 @@ from . import client_configs, config_file, paths, tokens
 from .errors import JmcpError
 from .ui import console, fail, warn
 
-EPILOG = "Example: jmcp token --rotate --update-configs"
+EPILOG = """Examples:
+
+\b
+  jmcp token
+  export JMCP_TOKEN="$(jmcp token --show)"
+  jmcp token --rotate --update-configs
+"""
 
 
 def token_command(
-    show: Annotated[
-        bool, typer.Option("--show", help="Print the whole token (only the token, for scripts).")
-    ] = False,
-    rotate: Annotated[
-        bool, typer.Option("--rotate", help="Replace the stored token with a new one.")
-    ] = False,
+    show: Annotated[bool, typer.Option("--show", help="Print the whole token (only the token, for scripts).")] = False,
+    rotate: Annotated[bool, typer.Option("--rotate", help="Replace the stored token with a new one.")] = False,
     update_configs: Annotated[
         bool,
-        typer.Option(
-            "--update-configs", help="With --rotate: rewrite client configs that held the old token."
-        ),
+        typer.Option("--update-configs", help="With --rotate: rewrite client configs that held the old token."),
     ] = False,
-    name: Annotated[
-        str, typer.Option(help="Entry name to look for in client configs.")
-    ] = client_configs.DEFAULT_NAME,
+    name: Annotated[str, typer.Option(help="Entry name to look for in client configs.")] = client_configs.DEFAULT_NAME,
 ) -> None:
     """Show the stored token (masked), or rotate it."""
     try:
@@ -38,9 +36,7 @@ def token_command(
             if show:
                 typer.echo(token)
             else:
-                console().print(
-                    f"Token: {tokens.mask(token)}  (stored in {paths.token_file()}; --show prints it)"
-                )
+                console().print(f"Token: {tokens.mask(token)}  (stored in {paths.token_file()}; --show prints it)")
             return
         old = tokens.load()
         new = tokens.rotate()
@@ -61,9 +57,7 @@ def token_command(
         if any(not c.client.token_in_file for c in stale) or (
             old is not None and client_configs.os.environ.get(client_configs.CODEX_TOKEN_ENV) == old
         ):
-            console().print(
-                f"  Codex reads ${client_configs.CODEX_TOKEN_ENV}: export it again with the new token"
-            )
+            console().print(f"  Codex reads ${client_configs.CODEX_TOKEN_ENV}: export it again with the new token")
         warn("a running server keeps the old token until it is restarted (jmcp start)")
     except JmcpError as e:
         fail(e)

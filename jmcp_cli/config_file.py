@@ -48,13 +48,9 @@ def load_document(path: Path, fmt: Format) -> dict[str, Any]:
     try:
         doc = json.loads(text) if fmt == "json" else tomllib.loads(text)
     except (ValueError, tomllib.TOMLDecodeError) as e:
-        raise ConfigFileError(
-            f"{path} is not valid {fmt.upper()} ({e}); fix or move it, it was left untouched"
-        ) from e
+        raise ConfigFileError(f"{path} is not valid {fmt.upper()} ({e}); fix or move it, it was left untouched") from e
     if not isinstance(doc, dict):
-        raise ConfigFileError(
-            f"{path} does not hold a {fmt.upper()} object at the top; it was left untouched"
-        )
+        raise ConfigFileError(f"{path} does not hold a {fmt.upper()} object at the top; it was left untouched")
     return doc
 
 
@@ -67,9 +63,7 @@ def get_entry(doc: dict[str, Any], keys: tuple[str, ...], name: str) -> Any:
     return node
 
 
-def with_entry(
-    doc: dict[str, Any], keys: tuple[str, ...], name: str, entry: dict[str, Any] | None
-) -> dict[str, Any]:
+def with_entry(doc: dict[str, Any], keys: tuple[str, ...], name: str, entry: dict[str, Any] | None) -> dict[str, Any]:
     """A copy of ``doc`` with ``keys/name`` set to ``entry`` (or removed when ``entry`` is None)."""
     new = copy.deepcopy(doc)
     node = new

@@ -4,14 +4,14 @@ from typing import Annotated
 
 import typer
 
-from . import cmd_config, cmd_start, cmd_token
+from . import cmd_config, cmd_doctor, cmd_start, cmd_token
 
 app = typer.Typer(
     name="jmcp",
     help="Let MCP clients (Claude Code, Cursor, VS Code, Codex, ...) edit and run Jupyter notebooks live.\n\n"
     "Quick start: `jmcp start`, then in another terminal `jmcp config claude`.",
     no_args_is_help=True,
-    rich_markup_mode="markdown",
+    rich_markup_mode=None,
     pretty_exceptions_enable=False,
 )
 
@@ -40,7 +40,4 @@ app.command(
 )(cmd_start.start_command)
 app.command("config", epilog=cmd_config.EPILOG)(cmd_config.config_command)
 app.command("token", epilog=cmd_token.EPILOG)(cmd_token.token_command)
-
-
-def _doctor_lazy() -> None:
-    pass
+app.command("doctor", epilog=cmd_doctor.EPILOG)(cmd_doctor.doctor_command)

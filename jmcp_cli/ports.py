@@ -87,4 +87,5 @@ def process_name(pid: int) -> str:
         raw = Path(f"/proc/{pid}/cmdline").read_bytes()
     except OSError:
         return "?"
-    return " ".join(part.decode(errors="replace") for part in raw.split(b"\0") if part)[:120]
+    text = " ".join(part.decode(errors="replace") for part in raw.split(b"\0") if part)
+    return text if len(text) <= 60 else text[:59] + "…"

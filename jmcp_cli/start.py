@@ -84,9 +84,7 @@ def _tail(path: Path, lines: int = 15) -> str:
     return "\n".join((relevant or all_lines)[-lines:])
 
 
-def wait_until_ready(
-    proc: "subprocess.Popen[bytes]", base_url: str, log: Path, timeout: float
-) -> dict[str, Any]:
+def wait_until_ready(proc: "subprocess.Popen[bytes]", base_url: str, log: Path, timeout: float) -> dict[str, Any]:
     """Poll ``{base_url}mcp/healthz`` until it answers as jmcp; fail early if JupyterLab dies."""
     deadline = time.monotonic() + timeout
     api_seen_at: float | None = None
@@ -125,9 +123,7 @@ def wait_until_ready(
                     f"the jmcp_ext extension did not load. Last lines of {log}:\n{_tail(log)}"
                 )
         time.sleep(POLL_INTERVAL)
-    raise ServerStartError(
-        f"JupyterLab did not answer within {timeout:.0f} s. Last lines of {log}:\n{_tail(log)}"
-    )
+    raise ServerStartError(f"JupyterLab did not answer within {timeout:.0f} s. Last lines of {log}:\n{_tail(log)}")
 
 
 def stop(proc: "subprocess.Popen[bytes]", timeout: float = SHUTDOWN_TIMEOUT) -> None:

@@ -1,0 +1,1 @@
+complete --command jmcp --no-files --arguments "(env _JMCP_COMPLETE=complete_fish _TYPER_COMPLETE_FISH_ACTION=get-args _TYPER_COMPLETE_ARGS=(commandline -cp) jmcp)" --condition "env _JMCP_COMPLETE=complete_fish _TYPER_COMPLETE_FISH_ACTION=is-args _TYPER_COMPLETE_ARGS=(commandline -cp) jmcp"
