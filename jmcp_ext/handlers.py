@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import json
+import re
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlparse
 
 from jupyter_server.auth.decorator import allow_unauthenticated
+from jupyter_server.auth.identity import IdentityProvider, PasswordIdentityProvider
 from jupyter_server.base.handlers import APIHandler, JupyterHandler
 from jupyter_server.extension.handler import ExtensionHandlerMixin
 from mcp.server.auth.middleware.bearer_auth import AuthenticatedUser
@@ -48,17 +51,37 @@ class MCPHandler(_Base):
     async def prepare(self) -> None:  # type: ignore[override]
         # A foreign Origin is refused outright (403, as the MCP spec asks), token or not: it is a
         # browser page on another site, which is what DNS rebinding protection is about.
-        if self.request.headers.get("Origin") and not self.check_origin():
+        if not self._origin_allowed():
             raise web.HTTPError(403, "Origin not allowed")
+        if self.get_query_argument("token", None) is not None:
+            # The MCP spec forbids credentials in the URL (they end up in logs and histories).
+            raise web.HTTPError(401, "Send the token in the Authorization header, not in the URL")
         await JupyterHandler.prepare(self)  # Host check, identity, XSRF for cookie-only browsers
         if self.current_user is None:
             raise web.HTTPError(401, "A valid Jupyter token is required: send 'Authorization: Bearer TOKEN'")
 
+    def _origin_allowed(self) -> bool:
+        # Jupyter skips its Origin check for token-authenticated requests; here a browser page from
+        # another origin is refused whatever it carries. Configured allow_origin settings still apply.
+        origin = self.request.headers.get("Origin")
+        if not origin:
+            return True  # not a browser
+        if self.allow_origin == "*" or (self.allow_origin and origin == self.allow_origin):
+            return True
+        if self.allow_origin_pat and re.match(self.allow_origin_pat, origin):
+            return True
+        return urlparse(origin).netloc.lower() == self.request.host.lower()
+
     async def _serve(self) -> None:
-        user = self.current_user
-        username = getattr(user, "username", None) or "anonymous"
-        # The SDK binds each MCP session to the identity that created it.
-        principal = AuthenticatedUser(AccessToken(token="", client_id=username, scopes=[], subject=username))
+        # The SDK binds each MCP session to the identity that created it. Jupyter's default identity
+        # provider names a token-only client anew on every request (the name lives in a cookie that
+        # many MCP clients drop), so there every holder of the server's token is one principal: the
+        # server's owner. Other providers (JupyterHub) give stable per-user names.
+        if type(self.identity_provider) in (IdentityProvider, PasswordIdentityProvider):
+            name = "jupyter-server-owner"
+        else:
+            name = getattr(self.current_user, "username", None) or "anonymous"
+        principal = AuthenticatedUser(AccessToken(token="", client_id=name, scopes=[], subject=name))
         self._bridge = ASGIBridge(self)
         scope = build_scope(self, path=self.jmcp.mcp_path, user=principal)
         await self._bridge.run(self.jmcp.session_manager.handle_request, scope)

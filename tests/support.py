@@ -1,0 +1,176 @@
+"""Test support: a real Jupyter server in a subprocess, and MCP clients for it."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import secrets
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx2
+
+STARTUP_TIMEOUT = 60.0
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def isolated_env(home: Path) -> dict[str, str]:
+    """Environment for a child Jupyter that reads and writes nothing outside ``home``."""
+    env = dict(os.environ)
+    env.update(
+        HOME=str(home),
+        JUPYTER_CONFIG_DIR=str(home / "jupyter-config"),
+        JUPYTER_DATA_DIR=str(home / "jupyter-data"),
+        JUPYTER_RUNTIME_DIR=str(home / "jupyter-runtime"),
+        IPYTHONDIR=str(home / "ipython"),
+        JUPYTER_PLATFORM_DIRS="1",
+        PYTHONUNBUFFERED="1",
+    )
+    env.pop("JUPYTER_TOKEN", None)
+    return env
+
+
+@dataclass
+class JupyterServer:
+    """A ``jupyter server`` process with the extension, on a free loopback port."""
+
+    root: Path
+    home: Path
+    args: list[str] = field(default_factory=list)
+    base_url: str = "/"
+    token: str = field(default_factory=lambda: secrets.token_hex(16))
+    port: int = field(default_factory=free_port)
+    app: str = "server"
+    proc: subprocess.Popen[bytes] | None = None
+    log_path: Path | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}{self.base_url}"
+
+    @property
+    def mcp_url(self) -> str:
+        return f"{self.url}mcp"
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.token}"}
+
+    def start(self) -> JupyterServer:
+        self.root.mkdir(parents=True, exist_ok=True)
+        self.home.mkdir(parents=True, exist_ok=True)
+        self.log_path = self.home / "server.log"
+        argv = [
+            sys.executable, "-m", f"jupyter{'lab' if self.app == 'lab' else '_server'}",
+            "--no-browser", "--allow-root",
+            f"--ServerApp.port={self.port}", "--ServerApp.port_retries=0", "--ServerApp.ip=127.0.0.1",
+            f"--ServerApp.root_dir={self.root}", f"--ServerApp.base_url={self.base_url}",
+            "--YDocExtension.document_save_delay=0.5",
+            *self.args,
+        ]  # fmt: skip
+        env = isolated_env(self.home)
+        env["JUPYTER_TOKEN"] = self.token
+        with open(self.log_path, "wb") as log:
+            self.proc = subprocess.Popen(argv, env=env, stdout=log, stderr=subprocess.STDOUT, cwd=self.root)
+        self.wait_healthy()
+        return self
+
+    def wait_healthy(self, timeout: float = STARTUP_TIMEOUT) -> dict[str, Any]:
+        deadline = time.monotonic() + timeout
+        last: Exception | None = None
+        while time.monotonic() < deadline:
+            assert self.proc is not None
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"jupyter exited with {self.proc.returncode}:\n{self.log()}")
+            try:
+                response = httpx2.get(f"{self.mcp_url}/healthz", timeout=2)
+                if response.status_code == 200 and response.json().get("status") == "ok":
+                    return dict(response.json())
+            except httpx2.HTTPError as exc:
+                last = exc
+            time.sleep(0.1)
+        raise TimeoutError(f"server not healthy after {timeout} s ({last}):\n{self.log()}")
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace") if self.log_path and self.log_path.exists() else ""
+
+    def stop(self) -> None:
+        if self.proc is None or self.proc.poll() is not None:
+            return
+        self.proc.send_signal(signal.SIGINT)
+        try:
+            self.proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait(timeout=5)
+
+    def notebook_on_disk(self, path: str) -> dict[str, Any]:
+        return dict(json.loads((self.root / path).read_text()))
+
+    def wait_for_disk(self, path: str, predicate: Any, timeout: float = 10.0) -> dict[str, Any]:
+        """Poll the file until ``predicate(notebook)`` holds (autosave is asynchronous)."""
+        deadline = time.monotonic() + timeout
+        content: dict[str, Any] = {}
+        while time.monotonic() < deadline:
+            with contextlib.suppress(FileNotFoundError, json.JSONDecodeError):
+                content = self.notebook_on_disk(path)
+                if predicate(content):
+                    return content
+            time.sleep(0.05)
+        raise AssertionError(f"{path} on disk never matched; last content: {json.dumps(content)[:2000]}")
+
+
+@contextlib.contextmanager
+def running_server(root: Path, home: Path, *args: str, **kwargs: Any) -> Iterator[JupyterServer]:
+    server = JupyterServer(root=root, home=home, args=list(args), **kwargs)
+    try:
+        yield server.start()
+    finally:
+        server.stop()
+
+
+@contextlib.asynccontextmanager
+async def mcp_client(
+    url: str, token: str | None, *, mode: str = "legacy", timeout: float = 60.0, **kwargs: Any
+) -> AsyncIterator[Any]:
+    """The MCP SDK's own client over Streamable HTTP with a Bearer header."""
+    from mcp import Client
+    from mcp.client.streamable_http import streamable_http_client
+
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    async with (
+        httpx2.AsyncClient(headers=headers, timeout=timeout) as http,
+        Client(streamable_http_client(url, http_client=http), mode=mode, **kwargs) as client,
+    ):
+        yield client
+
+
+def text_of(result: Any) -> str:
+    return "\n".join(block.text for block in result.content if getattr(block, "type", "") == "text")
+
+
+async def call(client: Any, tool: str, **arguments: Any) -> str:
+    """Call a tool that must succeed; return its text."""
+    result = await client.call_tool(tool, arguments)
+    assert not result.is_error, f"{tool} failed: {text_of(result)}"
+    return text_of(result)
+
+
+async def call_error(client: Any, tool: str, **arguments: Any) -> str:
+    """Call a tool that must fail with a tool error; return the message."""
+    result = await client.call_tool(tool, arguments)
+    assert result.is_error, f"{tool} unexpectedly succeeded: {text_of(result)}"
+    return text_of(result)
