@@ -174,3 +174,69 @@ async def call_error(client: Any, tool: str, **arguments: Any) -> str:
     result = await client.call_tool(tool, arguments)
     assert result.is_error, f"{tool} unexpectedly succeeded: {text_of(result)}"
     return text_of(result)
+
+
+class _TornadoChannel:
+    """A pycrdt ``Channel`` over a tornado websocket client connection."""
+
+    def __init__(self, connection: Any, path: str) -> None:
+        self._connection = connection
+        self._path = path
+
+    @property
+    def path(self) -> str:
+        return self._path
+
+    def __aiter__(self) -> _TornadoChannel:
+        return self
+
+    async def __anext__(self) -> bytes:
+        message = await self._connection.read_message()
+        if message is None:
+            raise StopAsyncIteration
+        return bytes(message) if not isinstance(message, str) else message.encode()
+
+    async def send(self, message: bytes) -> None:
+        await self._connection.write_message(message, binary=True)
+
+    async def recv(self) -> bytes:
+        return await self.__anext__()
+
+
+@contextlib.asynccontextmanager
+async def collaboration_client(server: JupyterServer, path: str) -> AsyncIterator[Any]:
+    """A second collaboration peer on a notebook's room, connected the way JupyterLab connects."""
+    from jupyter_ydoc import YNotebook
+    from pycrdt import Provider
+    from tornado.httpclient import HTTPRequest
+    from tornado.websocket import websocket_connect
+
+    async with httpx2.AsyncClient(headers=server.headers, timeout=30) as http:
+        response = await http.put(
+            f"{server.url}api/collaboration/session/{path}", json={"format": "json", "type": "notebook"}
+        )
+        response.raise_for_status()
+        session = response.json()
+    room = f"{session['format']}:{session['type']}:{session['fileId']}"
+    ws_url = (
+        f"ws://127.0.0.1:{server.port}{server.base_url}api/collaboration/room/{room}?sessionId={session['sessionId']}"
+    )
+    connection = await websocket_connect(HTTPRequest(ws_url, headers=server.headers))
+    notebook = YNotebook()
+    try:
+        async with Provider(notebook.ydoc, _TornadoChannel(connection, room)):
+            yield notebook
+    finally:
+        connection.close()
+
+
+async def wait_until(predicate: Any, timeout: float = 10.0, interval: float = 0.01) -> float:
+    """Wait (bounded) until ``predicate()`` is true; return the seconds it took."""
+    import asyncio
+
+    started = time.monotonic()
+    while not predicate():
+        if time.monotonic() - started > timeout:
+            raise AssertionError(f"condition not met within {timeout} s")
+        await asyncio.sleep(interval)
+    return time.monotonic() - started
