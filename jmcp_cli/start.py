@@ -1,5 +1,7 @@
 """``jmcp start``: build JupyterLab's command line, launch it, wait for /mcp, shut it down cleanly."""
 
+import ast
+import json
 import os
 import signal
 import subprocess
@@ -29,8 +31,48 @@ class StartOptions:
     extra_args: list[str] = field(default_factory=list)
 
 
+EXTENSIONS_TRAIT = "--ServerApp.jpserver_extensions"
+
+
+def _parse_extensions_value(value: str) -> dict[str, bool]:
+    """``{"a": True}`` (a Python/JSON literal) or ``a=True``, as traitlets accepts them."""
+    value = value.strip()
+    if value.startswith("{"):
+        try:
+            parsed = json.loads(value)
+        except ValueError:
+            parsed = ast.literal_eval(value)
+        if not isinstance(parsed, dict):
+            raise ValueError(value)
+        return {str(k): bool(v) for k, v in parsed.items()}
+    key, _, flag = value.partition("=")
+    return {key.strip(): flag.strip().lower() in ("true", "1", "yes")}
+
+
+def split_extension_args(extra: list[str]) -> tuple[dict[str, bool], list[str]]:
+    """Pull ``--ServerApp.jpserver_extensions`` out of pass-through args so they merge with ours.
+
+    Given twice on the command line, traitlets sees a list and JupyterLab refuses to start.
+    """
+    extensions: dict[str, bool] = {}
+    rest: list[str] = []
+    args = iter(extra)
+    for arg in args:
+        if arg.startswith(EXTENSIONS_TRAIT + "="):
+            extensions.update(_parse_extensions_value(arg.split("=", 1)[1]))
+        elif arg == EXTENSIONS_TRAIT:
+            extensions.update(_parse_extensions_value(next(args, "")))
+        else:
+            rest.append(arg)
+    return extensions, rest
+
+
 def build_argv(opts: StartOptions, python: str = sys.executable) -> list[str]:
     """JupyterLab's argv. The token is deliberately absent: it travels in the environment."""
+    extensions, extra = split_extension_args(opts.extra_args)
+    # Enabled even when a user's config disabled it; the other extensions keep their settings
+    # because the server merges in the config.d entries it does not find here.
+    extensions["jmcp_ext"] = True
     argv = [
         python,
         "-m",
@@ -38,14 +80,12 @@ def build_argv(opts: StartOptions, python: str = sys.executable) -> list[str]:
         f"--ServerApp.ip={opts.ip}",
         f"--ServerApp.port={opts.port}",
         "--ServerApp.port_retries=0",
-        # Enabled even when a user's config disabled it; the other extensions keep their settings
-        # because the server merges config.d entries it does not find here.
-        '--ServerApp.jpserver_extensions={"jmcp_ext": True}',
+        f"{EXTENSIONS_TRAIT}={extensions!r}",
         f"--ServerApp.open_browser={opts.open_browser}",
     ]
     if opts.notebook_dir is not None:
         argv.append(f"--ServerApp.root_dir={opts.notebook_dir}")
-    argv.extend(opts.extra_args)
+    argv.extend(extra)
     return argv
 
 
