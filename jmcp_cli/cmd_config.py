@@ -77,6 +77,8 @@ def config_command(
             console().print(f"[green]✓[/] {spec.title}: {where} already up to date")
         if spec.token_in_file and (scope in ("project", "workspace")):
             warn(f"{result.path} holds your token: keep it out of version control")
+        if spec.name == "claude" and scope == "project":
+            console().print("Claude Code asks you to approve project servers the first time you run `claude` here.")
         _hints(spec, server, secret, printed=False)
     except JmcpError as e:
         fail(e)

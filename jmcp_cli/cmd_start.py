@@ -1,13 +1,16 @@
 """``jmcp start``: the thin command over :mod:`jmcp_cli.start`."""
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from . import ports, servers, start, tokens
+from . import servers, tokens
 from .errors import JmcpError
 from .ui import console, fail, warn
+
+if TYPE_CHECKING:
+    from .start import Started
 
 EPILOG = """Examples:
 
@@ -18,7 +21,7 @@ EPILOG = """Examples:
 """
 
 
-def _panel(started: start.Started, root: Path) -> None:
+def _panel(started: "Started", root: Path) -> None:
     from rich.panel import Panel
     from rich.table import Table
 
@@ -55,6 +58,8 @@ def start_command(
 
     Arguments after `--` go to `jupyter lab` unchanged.
     """
+    from . import ports, start
+
     try:
         if token and new_token:
             fail("use either --token or --new-token, not both")

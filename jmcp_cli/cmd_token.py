@@ -41,23 +41,20 @@ def token_command(
         old = tokens.load()
         new = tokens.rotate()
         console().print(f"New token stored: {tokens.mask(new)}")
-        stale = [
-            c
-            for c in client_configs.find_configured(name, Path.home(), Path.cwd())
-            if c.entry is not None and old is not None and client_configs.endpoint_of(c.entry).token == old
-        ]
-        for c in stale:
-            where = f"{c.client.title} ({c.scope}): {c.target.path}"
+        configured = [c for c in client_configs.find_configured(name, Path.home(), Path.cwd()) if c.entry]
+        for c in configured:
             endpoint = client_configs.endpoint_of(c.entry)
-            if update_configs and endpoint.url and c.client.token_in_file:
+            where = f"{c.client.title} ({c.scope}): {c.target.path}"
+            if not c.client.token_in_file:
+                var = endpoint.token_env or client_configs.CODEX_TOKEN_ENV
+                console().print(f'  {where} reads ${var}: export {var}="$(jmcp token --show)"')
+            elif old is None or endpoint.token != old or not endpoint.url:
+                continue
+            elif update_configs:
                 config_file.write_entry(c.target, name, c.client.render(endpoint.url, new))
                 console().print(f"  updated {where}")
-            elif c.client.token_in_file:
+            else:
                 console().print(f"  stale: {where}  → jmcp config {c.client.name} --scope {c.scope}")
-        if any(not c.client.token_in_file for c in stale) or (
-            old is not None and client_configs.os.environ.get(client_configs.CODEX_TOKEN_ENV) == old
-        ):
-            console().print(f"  Codex reads ${client_configs.CODEX_TOKEN_ENV}: export it again with the new token")
         warn("a running server keeps the old token until it is restarted (jmcp start)")
     except JmcpError as e:
         fail(e)

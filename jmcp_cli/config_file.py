@@ -4,11 +4,8 @@ Only ``keys + [name]`` is added, replaced or removed; every other key stays as i
 that does not parse is refused, never overwritten. Writing what is already there changes nothing.
 """
 
-import copy
 import json
 import os
-import shutil
-import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -45,6 +42,8 @@ def load_document(path: Path, fmt: Format) -> dict[str, Any]:
         raise ConfigFileError(f"cannot read {path}: {e}") from e
     if not text.strip():
         return {}
+    import tomllib
+
     try:
         doc = json.loads(text) if fmt == "json" else tomllib.loads(text)
     except (ValueError, tomllib.TOMLDecodeError) as e:
@@ -65,6 +64,8 @@ def get_entry(doc: dict[str, Any], keys: tuple[str, ...], name: str) -> Any:
 
 def with_entry(doc: dict[str, Any], keys: tuple[str, ...], name: str, entry: dict[str, Any] | None) -> dict[str, Any]:
     """A copy of ``doc`` with ``keys/name`` set to ``entry`` (or removed when ``entry`` is None)."""
+    import copy
+
     new = copy.deepcopy(doc)
     node = new
     for depth, key in enumerate(keys):
@@ -118,6 +119,8 @@ def write_entry(target: Target, name: str, entry: dict[str, Any] | None) -> Writ
         return WriteResult(path, changed=False, backup=None)
     backup = None
     if path.exists():
+        import shutil
+
         backup = path.with_name(path.name + BACKUP_SUFFIX)
         shutil.copyfile(path, backup)
         os.chmod(backup, 0o600)

@@ -1,15 +1,22 @@
 """Small blocking HTTP helper (stdlib only, so the CLI stays fast to import)."""
 
 import json
-import urllib.error
-import urllib.request
 from dataclasses import dataclass, field
-from typing import Any
+from functools import cache
+from typing import TYPE_CHECKING, Any
 
 from .errors import JmcpError
 
-# Local servers only: never route them through a proxy from the environment.
-_OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+if TYPE_CHECKING:
+    import urllib.request
+
+
+@cache
+def _opener() -> "urllib.request.OpenerDirector":
+    import urllib.request  # lazily: it costs ~30 ms, too much for `jmcp --help`
+
+    # Local servers only: never route them through a proxy from the environment.
+    return urllib.request.build_opener(urllib.request.ProxyHandler({}))
 
 
 class UnreachableError(JmcpError):
@@ -35,6 +42,9 @@ def request(
     json_body: Any = None,
 ) -> Response:
     """One HTTP request; HTTP error statuses are returned, not raised."""
+    import urllib.error
+    import urllib.request
+
     headers = {"Accept": "application/json"}
     data = None
     if token is not None:
@@ -44,7 +54,7 @@ def request(
         headers["Content-Type"] = "application/json"
     req = urllib.request.Request(url, data=data, headers=headers, method=method)
     try:
-        with _OPENER.open(req, timeout=timeout) as resp:
+        with _opener().open(req, timeout=timeout) as resp:
             return Response(resp.status, resp.read(), {k.lower(): v for k, v in resp.headers.items()})
     except urllib.error.HTTPError as e:
         body = e.read() if e.fp is not None else b""

@@ -2,7 +2,6 @@
 
 import json
 import os
-import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -196,7 +195,3 @@ def find_server(url: str | None = None, token: str | None = None) -> Server:
         "default address (no server found)",
         False,
     )
-
-
-def now() -> float:
-    return time.time()

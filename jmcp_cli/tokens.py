@@ -1,7 +1,6 @@
 """The stored Jupyter token: generated once, kept in a 0600 file, reused by every start."""
 
 import os
-import secrets
 from pathlib import Path
 
 from . import paths
@@ -12,6 +11,8 @@ TOKEN_BYTES = 32
 
 def generate() -> str:
     """A new random token, URL-safe."""
+    import secrets
+
     return secrets.token_urlsafe(TOKEN_BYTES)
 
 
