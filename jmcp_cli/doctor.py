@@ -301,6 +301,13 @@ def _guard(name: str, fn: Callable[[], Check]) -> Check:
         return failed(name, f"check crashed: {type(e).__name__}: {e}", "report this at the jmcp issue tracker")
 
 
+def _guard_pair(name: str, fn: Callable[[], tuple[Check, dict[str, Any]]]) -> tuple[Check, dict[str, Any]]:
+    try:
+        return fn()
+    except Exception as e:
+        return failed(name, f"check crashed: {type(e).__name__}: {e}", "report this at the jmcp issue tracker"), {}
+
+
 def run_checks(server: Server, name: str, home: Path, cwd: Path) -> list[Check]:
     checks = [
         _guard("packages", check_packages),
@@ -316,12 +323,12 @@ def run_checks(server: Server, name: str, home: Path, cwd: Path) -> list[Check]:
         checks += [skipped(n, "server not reachable") for n in server_checks]
     else:
         checks.append(_guard("port", lambda: check_port_owner(server)))
-        health_check, _ = check_healthz(server)
+        health_check, _ = _guard_pair("healthz", lambda: check_healthz(server))
         checks.append(health_check)
         if not health_check.ok:
             checks += [skipped(n, "/mcp/healthz failed") for n in server_checks[2:]]
         else:
-            token_check, health = check_token_accepted(server)
+            token_check, health = _guard_pair("token", lambda: check_token_accepted(server))
             checks.append(token_check)
             checks.append(_guard("no-token refused", lambda: check_unauthenticated_refused(server)))
             if token_check.ok:
