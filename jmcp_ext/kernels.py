@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from logging import Logger
 from typing import Any
 
+import anyio
 from jupyter_core.utils import ensure_async
 
 from .errors import JMCPError
@@ -20,6 +21,8 @@ OnEvent = Callable[[OutputEvent], Awaitable[None] | None]
 
 #: How often a waiting execution checks that the kernel process is still alive.
 _LIVENESS_POLL_SECONDS = 1.0
+#: How long a call waits for Jupyter's restarter to revive a dead kernel before restarting it itself.
+_REVIVE_WAIT_SECONDS = 10.0
 
 
 @dataclass
@@ -101,9 +104,12 @@ class Kernels:
         return client
 
     def forget(self, kernel_id: str) -> None:
-        """Drop the cached client of a kernel (after it was shut down)."""
-        client = self._clients.pop(kernel_id, None)
+        """Drop the cached client and lock of a kernel that was shut down."""
+        self._drop_client(kernel_id)
         self._locks.pop(kernel_id, None)
+
+    def _drop_client(self, kernel_id: str) -> None:
+        client = self._clients.pop(kernel_id, None)
         if client is not None:
             with contextlib.suppress(Exception):
                 client.stop_channels()
@@ -118,6 +124,19 @@ class Kernels:
         if kernel_id not in self.kernel_manager:
             return False
         return bool(await ensure_async(self.kernel_manager.get_kernel(kernel_id).is_alive()))
+
+    async def _ensure_alive(self, kernel_id: str) -> None:
+        """Wait for Jupyter's restarter to bring a dead kernel back, or restart it ourselves."""
+        if await self.is_alive(kernel_id):
+            return
+        self._drop_client(kernel_id)
+        deadline = time.monotonic() + _REVIVE_WAIT_SECONDS
+        while time.monotonic() < deadline:
+            await asyncio.sleep(0.2)
+            if await self.is_alive(kernel_id):
+                return
+        self._log.info("jmcp restarting dead kernel %s", kernel_id)
+        await self.restart(kernel_id)
 
     async def interrupt(self, kernel_id: str) -> None:
         self._require(kernel_id)
@@ -142,6 +161,7 @@ class Kernels:
         If the caller is cancelled the kernel is interrupted too, so it does not keep running.
         """
         async with self.lock(kernel_id):
+            await self._ensure_alive(kernel_id)
             client = await self._client(kernel_id)
             started = time.monotonic()
             result = Execution()
@@ -149,8 +169,15 @@ class Kernels:
             try:
                 await self._collect(kernel_id, client, msg_id, result, started + timeout, on_event)
             except asyncio.CancelledError:
-                with contextlib.suppress(Exception):
+                # The client gave up: stop the code, and wait (briefly, shielded from the cancellation)
+                # for the kernel to settle, so the next request is not aborted by this one's interrupt.
+                with anyio.CancelScope(shield=True), contextlib.suppress(Exception):
                     await self.interrupt(kernel_id)
+                    await self._drain_after_interrupt(client, msg_id, result, _emitter(on_event))
+                raise
+            except KernelDied:
+                # The restarted kernel may listen on new ports: connect afresh next time.
+                self._drop_client(kernel_id)
                 raise
             result.elapsed = time.monotonic() - started
             return result
@@ -164,12 +191,7 @@ class Kernels:
         deadline: float,
         on_event: OnEvent | None,
     ) -> None:
-        async def emit(event: OutputEvent) -> None:
-            if on_event is not None:
-                outcome = on_event(event)
-                if outcome is not None:
-                    await outcome
-
+        emit = _emitter(on_event)
         clear_pending = False
         while True:
             remaining = deadline - time.monotonic()
@@ -288,6 +310,16 @@ class Kernels:
     async def close(self) -> None:
         for kernel_id in list(self._clients):
             self.forget(kernel_id)
+
+
+def _emitter(on_event: OnEvent | None) -> Callable[[OutputEvent], Awaitable[None]]:
+    async def emit(event: OutputEvent) -> None:
+        if on_event is not None:
+            outcome = on_event(event)
+            if outcome is not None:
+                await outcome
+
+    return emit
 
 
 def _merge_stream(outputs: list[Output], name: str, text: str) -> None:

@@ -18,6 +18,16 @@ DESTRUCTIVE = ToolAnnotations(read_only_hint=False, destructive_hint=True, open_
 
 CellType = Literal["code", "markdown", "raw"]
 
+NOT_LIVE = (
+    " Saved to disk, but not live: real-time collaboration is off on this server, so a tab that has the "
+    "notebook open must be reloaded to see it."
+)
+
+
+def reply(notebook: Notebook, text: str) -> str:
+    """A tool's answer, saying so when the edit could not be shown live."""
+    return text if notebook.live else text + NOT_LIVE
+
 
 def insertion_index(notebook: Notebook, index: int | None, after_cell_id: str | None) -> int:
     """Where a new cell goes: after a cell id, at an index (negative from the end), or at the end."""
@@ -60,7 +70,9 @@ def register(server: MCPServer, services: Services) -> None:
         async with services.notebooks.editing(api_path) as notebook:
             position, cell_id = insert(notebook, source, cell_type, index, after_cell_id)
             total = len(notebook)
-        return f"Inserted {cell_type} cell {position} (id={cell_id}); {api_path} now has {total} cells."
+        return reply(
+            notebook, f"Inserted {cell_type} cell {position} (id={cell_id}); {api_path} now has {total} cells."
+        )
 
     @server.tool(annotations=EDIT, structured_output=False)
     async def overwrite_cell_source(
@@ -75,7 +87,7 @@ def register(server: MCPServer, services: Services) -> None:
             index = resolve_cell(notebook, cell)
             notebook.set_source(index, source)
             cell_id = notebook.cell_id(index)
-        return f"Overwrote the source of cell {index} (id={cell_id}) in {api_path}."
+        return reply(notebook, f"Overwrote the source of cell {index} (id={cell_id}) in {api_path}.")
 
     @server.tool(annotations=EDIT, structured_output=False)
     async def edit_cell_source(
@@ -116,7 +128,7 @@ def register(server: MCPServer, services: Services) -> None:
                 notebook.replace_in_source(index, start, old, new)
             cell_id = notebook.cell_id(index)
         replaced = len(starts) if replace_all else 1
-        return f"Replaced {replaced} occurrence(s) in cell {index} (id={cell_id}) of {api_path}."
+        return reply(notebook, f"Replaced {replaced} occurrence(s) in cell {index} (id={cell_id}) of {api_path}.")
 
     @server.tool(annotations=DESTRUCTIVE, structured_output=False)
     async def delete_cells(
@@ -130,7 +142,7 @@ def register(server: MCPServer, services: Services) -> None:
             indices = sorted({resolve_cell(notebook, c) for c in cells})
             notebook.delete(indices)
             total = len(notebook)
-        return f"Deleted cells {indices} from {api_path}; it now has {total} cells."
+        return reply(notebook, f"Deleted cells {indices} from {api_path}; it now has {total} cells.")
 
     @server.tool(annotations=EDIT, structured_output=False)
     async def move_cell(
@@ -150,7 +162,7 @@ def register(server: MCPServer, services: Services) -> None:
             cell_id = notebook.cell_id(index)
             if target != index:
                 notebook.move(index, target)
-        return f"Moved cell id={cell_id} from {index} to {target} in {api_path}."
+        return reply(notebook, f"Moved cell id={cell_id} from {index} to {target} in {api_path}.")
 
     @server.tool(annotations=DESTRUCTIVE, structured_output=False)
     async def clear_outputs(
@@ -171,4 +183,4 @@ def register(server: MCPServer, services: Services) -> None:
                 notebook.set_outputs(index, [])
                 notebook.set_execution_count(index, None)
         what = "all cells" if cell is None else f"cell {targets[0]}"
-        return f"Cleared outputs of {what} in {api_path}."
+        return reply(notebook, f"Cleared outputs of {what} in {api_path}.")

@@ -17,7 +17,7 @@ from ..kernels import Execution, OutputEvent
 from ..notebooks import Notebook
 from ..outputs import Content, render_outputs
 from .context import Services, resolve_cell
-from .editing import insert
+from .editing import NOT_LIVE, insert
 from .reading import CellArg, PathArg
 
 RUN = ToolAnnotations(read_only_hint=False, destructive_hint=False, open_world_hint=True)
@@ -85,11 +85,11 @@ def summary(label: str, execution: Execution, timeout: float) -> str:
     status = {
         "ok": "ran",
         "error": "raised an error",
-        "timeout": f"timed out after {timeout:g} s and the kernel was interrupted; outputs so far are below",
+        "timeout": f"timed out after {timeout:g} s and the kernel was interrupted (outputs so far below)",
         "aborted": "was not run (an earlier error aborted the queue)",
     }[execution.status]
     count = f" [execution_count={execution.execution_count}]" if execution.execution_count is not None else ""
-    return f"{label} {status} in {execution.elapsed:.2f} s{count}."
+    return f"{label} {status}; {execution.elapsed:.2f} s{count}."
 
 
 async def run_cell(
@@ -130,7 +130,9 @@ def effective_timeout(services: Services, timeout: float | None) -> float:
     return min(timeout or limit.execution_timeout, limit.max_execution_timeout)
 
 
-def result_blocks(header: str, execution: Execution, services: Services, hint: str) -> list[Content]:
+def result_blocks(
+    header: str, execution: Execution, services: Services, hint: str, notebook: Notebook | None = None
+) -> list[Content]:
     rendered = render_outputs(
         execution.outputs,
         mode="full",
@@ -138,6 +140,8 @@ def result_blocks(header: str, execution: Execution, services: Services, hint: s
         max_image_bytes=services.limits.max_image_bytes,
         hint=hint,
     )
+    if notebook is not None and not notebook.live:
+        header += NOT_LIVE
     text = header + ("\n" + rendered.text if rendered.text else "\n(no output)")
     return [TextContent(type="text", text=text), *rendered.images]
 
@@ -159,6 +163,7 @@ def register(server: MCPServer, services: Services) -> None:
             execution,
             services,
             f"call read_cell({index}, max_chars=...) for more",
+            notebook,
         )
 
     @server.tool(annotations=RUN, structured_output=False)
@@ -181,6 +186,7 @@ def register(server: MCPServer, services: Services) -> None:
             execution,
             services,
             f"call read_cell('{cell_id}', max_chars=...) for more",
+            notebook,
         )
 
     @server.tool(annotations=RUN, structured_output=False)
