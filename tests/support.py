@@ -19,6 +19,7 @@ from typing import Any
 import httpx2
 
 STARTUP_TIMEOUT = 60.0
+REPO_ROOT = Path(__file__).resolve().parents[1]
 
 
 def free_port() -> int:
@@ -40,6 +41,8 @@ def isolated_env(home: Path) -> dict[str, str]:
         PYTHONUNBUFFERED="1",
     )
     env.pop("JUPYTER_TOKEN", None)
+    # Child servers import jmcp_ext from this checkout, whatever checkout the editable install points at.
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO_ROOT), env.get("PYTHONPATH")]))
     return env
 
 
