@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import functools
 import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
 
 from mcp.server.mcpserver import MCPServer
+from mcp.server.mcpserver.exceptions import ToolError
+from mcp.shared.exceptions import MCPError
 
 from .._version import __version__
+from ..errors import JMCPError
 from . import editing, kernels, reading, running
 from .context import Services
 
@@ -20,6 +26,8 @@ You are working inside a live Jupyter server; a person may be watching the same 
 - execute_cell runs on the notebook's own kernel (shared with JupyterLab); long runs send progress and
   a timeout interrupts the kernel. Use execute_code for quick checks that should not add cells.
 """
+
+log = logging.getLogger(__name__)
 
 #: Tools that change notebooks or run code; removed in read-only mode.
 WRITE_TOOLS = frozenset(
@@ -55,7 +63,29 @@ def build_server(services: Services, *, read_only: bool = False, disabled: froze
     for tool in list(server._tool_manager.list_tools()):
         if tool.name in removed:
             server.remove_tool(tool.name)
+        else:
+            tool.fn = _explain_crashes(tool.name, tool.fn)
     return server
+
+
+def _explain_crashes(name: str, fn: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[Any]]:
+    """Turn an unexpected exception into a tool error the model can act on (the SDK would say only
+    "Error executing tool"); the traceback goes to the server log."""
+
+    @functools.wraps(fn)
+    async def wrapper(**kwargs: Any) -> Any:
+        try:
+            return await fn(**kwargs)
+        except (ToolError, MCPError):
+            raise
+        except Exception as exc:
+            log.exception("jmcp tool %s failed", name)
+            raise JMCPError(
+                f"Unexpected {type(exc).__name__} in {name}: {exc}. The Jupyter server log has the details; "
+                "retry, or re-open the notebook with use_notebook."
+            ) from exc
+
+    return wrapper
 
 
 __all__ = ["Services", "build_server"]

@@ -11,7 +11,7 @@ from pathlib import Path
 import httpx2
 import pytest
 
-from tests.support import JupyterServer, call, isolated_env, mcp_client, running_server
+from tests.support import JupyterServer, call, isolated_env, mcp_client, running_server, text_of
 
 INIT = {
     "jsonrpc": "2.0",
@@ -188,3 +188,16 @@ def test_building_the_server_leaves_root_logging_alone() -> None:
     handlers, level = list(root.handlers), root.level
     build_server(Services(notebooks=None, kernels=None, root_dir="/"))  # type: ignore[arg-type]
     assert root.handlers == handlers and root.level == level
+
+
+async def test_unexpected_failures_reach_the_model_as_explained_tool_errors() -> None:
+    from mcp import Client
+
+    from jmcp_ext.tools import Services, build_server
+
+    # A store that is not there makes every notebook tool crash with an AttributeError.
+    server = build_server(Services(notebooks=None, kernels=None, root_dir="/"))  # type: ignore[arg-type]
+    async with Client(server) as client:
+        result = await client.call_tool("list_notebooks", {})
+    assert result.is_error
+    assert "Unexpected AttributeError in list_notebooks" in text_of(result)
