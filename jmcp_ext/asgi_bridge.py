@@ -81,11 +81,21 @@ class ASGIBridge:
             self._started = True
             handler.set_status(message["status"])
             handler.clear_header("Content-Type")
+            streaming = False
             for raw_name, raw_value in message.get("headers", []):
                 name = raw_name.decode("latin-1")
                 if name.lower() in ("content-length", "transfer-encoding", "connection"):
                     continue  # tornado frames the body itself (chunked for streams)
-                handler.add_header(name, raw_value.decode("latin-1"))
+                value = raw_value.decode("latin-1")
+                streaming = streaming or (name.lower() == "content-type" and value.startswith("text/event-stream"))
+                handler.add_header(name, value)
+            if streaming:
+                # An event stream may stay quiet for minutes: send the headers now so the client
+                # knows the stream is open.
+                try:
+                    await handler.flush()
+                except StreamClosedError:
+                    self._disconnected.set()
         elif message["type"] == "http.response.body":
             body = message.get("body", b"")
             try:

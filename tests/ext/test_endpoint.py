@@ -201,3 +201,21 @@ async def test_unexpected_failures_reach_the_model_as_explained_tool_errors() ->
         result = await client.call_tool("list_notebooks", {})
     assert result.is_error
     assert "Unexpected AttributeError in list_notebooks" in text_of(result)
+
+
+def test_get_opens_the_server_event_stream_at_once(server: JupyterServer) -> None:
+    headers = {**JSON_HEADERS, **server.headers}
+    opened = httpx2.post(server.mcp_url, headers=headers, content=json.dumps(INIT), timeout=10)
+    session = {"mcp-session-id": opened.headers["mcp-session-id"], "mcp-protocol-version": "2025-11-25"}
+    httpx2.post(
+        server.mcp_url,
+        headers={**headers, **session},
+        content=json.dumps({"jsonrpc": "2.0", "method": "notifications/initialized"}),
+        timeout=10,
+    )
+    # The stream stays quiet, but its headers must arrive right away (clients wait for them).
+    with httpx2.stream(
+        "GET", server.mcp_url, headers={**server.headers, **session, "Accept": "text/event-stream"}, timeout=5
+    ) as stream:
+        assert stream.status_code == 200
+        assert stream.headers["content-type"].startswith("text/event-stream")
