@@ -38,6 +38,11 @@ class _Base(ExtensionHandlerMixin, APIHandler):
             return
         super().check_xsrf_cookie()
 
+    def _request_summary(self) -> str:
+        # Tornado logs this with every HTTPError; the query string may hold a token (refused, but still
+        # a secret), so log the path alone.
+        return f"{self.request.method} {self.request.path} ({self.request.remote_ip})"
+
     def write_error(self, status_code: int, **kwargs: Any) -> None:
         if status_code == 401:
             self.set_header("WWW-Authenticate", WWW_AUTHENTICATE)
