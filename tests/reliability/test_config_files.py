@@ -70,7 +70,7 @@ class TestEveryWriter:
         data = {"invalid": INVALID, "non-object": NON_OBJECT}.get(content)
         target.path.write_bytes(data[target.fmt].encode() if data else b"\xff\xfe\x00garbage")
         before = snapshot(target.path)
-        with pytest.raises(ConfigFileError, match="left untouched|cannot read"):
+        with pytest.raises(ConfigFileError, match=r"left untouched|cannot read"):
             write(client, target)
         assert snapshot(target.path) == before
         assert not target.path.with_name(target.path.name + config_file.BACKUP_SUFFIX).exists()
