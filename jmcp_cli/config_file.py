@@ -112,17 +112,26 @@ def _atomic_write(path: Path, text: str) -> None:
 def write_entry(target: Target, name: str, entry: dict[str, Any] | None) -> WriteResult:
     """Set (or with ``entry=None`` remove) our entry in ``target``; see the module docstring."""
     # Write through a symlink (dotfile managers), not over it.
-    path = target.path.resolve() if target.path.is_symlink() else target.path
+    try:
+        path = target.path.resolve(strict=False) if target.path.is_symlink() else target.path
+    except (OSError, RuntimeError) as e:  # a symlink loop
+        raise ConfigFileError(f"cannot follow the symlink {target.path}: {e}; it was left untouched") from e
+    if path.exists() and not path.is_dir() and not path.stat().st_mode & 0o222:
+        # os.replace would succeed in a writable folder: respect the user's read-only mark instead.
+        raise ConfigFileError(f"{path} is read-only; make it writable or use --print, it was left untouched")
     doc = load_document(path, target.fmt)
     new = with_entry(doc, target.keys, name, entry)
     if new == doc and (path.exists() or entry is None):
         return WriteResult(path, changed=False, backup=None)
     backup = None
-    if path.exists():
-        import shutil
+    try:
+        if path.exists():
+            import shutil
 
-        backup = path.with_name(path.name + BACKUP_SUFFIX)
-        shutil.copyfile(path, backup)
-        os.chmod(backup, 0o600)
-    _atomic_write(path, dump(new, target.fmt))
+            backup = path.with_name(path.name + BACKUP_SUFFIX)
+            shutil.copyfile(path, backup)
+            os.chmod(backup, 0o600)
+        _atomic_write(path, dump(new, target.fmt))
+    except OSError as e:
+        raise ConfigFileError(f"cannot write {path}: {e}; the file was left as it was") from e
     return WriteResult(path, changed=True, backup=backup)

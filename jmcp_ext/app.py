@@ -9,7 +9,7 @@ from typing import Any
 from jupyter_server.extension.application import ExtensionApp
 from traitlets import Bool, Float, Int, List, Unicode
 
-from .handlers import HealthHandler, MCPHandler
+from .handlers import HealthHandler, MCPHandler, UnknownPathHandler
 from .kernels import Kernels
 from .notebooks import NotebookStore
 from .tools import Services, build_server
@@ -88,7 +88,9 @@ class JMCPExtension(ExtensionApp):
         self._tasks: list[asyncio.Task[Any]] = []
 
     def initialize_handlers(self) -> None:
-        self.handlers.extend([(r"/mcp/healthz/?", HealthHandler), (r"/mcp/?", MCPHandler)])
+        self.handlers.extend(
+            [(r"/mcp/healthz/?", HealthHandler), (r"/mcp/?", MCPHandler), (r"/mcp/.+", UnknownPathHandler)]
+        )
 
     async def _start_jupyter_server_extension(self, serverapp: Any) -> None:
         started = asyncio.Event()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hmac
 import json
 import re
 from typing import TYPE_CHECKING, Any
@@ -37,6 +38,11 @@ class _Base(ExtensionHandlerMixin, APIHandler):
             return
         super().check_xsrf_cookie()
 
+    def _request_summary(self) -> str:
+        # Tornado logs this with every HTTPError; the query string may hold a token (refused, but still
+        # a secret), so log the path alone.
+        return f"{self.request.method} {self.request.path} ({self.request.remote_ip})"
+
     def write_error(self, status_code: int, **kwargs: Any) -> None:
         if status_code == 401:
             self.set_header("WWW-Authenticate", WWW_AUTHENTICATE)
@@ -56,9 +62,27 @@ class MCPHandler(_Base):
         if self.get_query_argument("token", None) is not None:
             # The MCP spec forbids credentials in the URL (they end up in logs and histories).
             raise web.HTTPError(401, "Send the token in the Authorization header, not in the URL")
+        if not self._header_token_matches():
+            raise web.HTTPError(401, "A valid Jupyter token is required: send 'Authorization: Bearer TOKEN'")
         await JupyterHandler.prepare(self)  # Host check, identity, XSRF for cookie-only browsers
         if self.current_user is None:
             raise web.HTTPError(401, "A valid Jupyter token is required: send 'Authorization: Bearer TOKEN'")
+
+    def _header_token_matches(self) -> bool:
+        """Check a header token in constant time before Jupyter's identity provider sees it.
+
+        jupyter_server's IdentityProvider.get_user_token compares with ``==``; for the stock providers
+        (which check ``handler.token``) a wrong token is refused here with hmac.compare_digest, so
+        Jupyter only ever compares a token that is right. Other providers (JupyterHub) do their own checks.
+        """
+        provider = self.identity_provider
+        expected = self.token
+        if type(provider) not in (IdentityProvider, PasswordIdentityProvider) or not expected:
+            return True
+        match = provider.auth_header_pat.match(self.request.headers.get("Authorization", ""))
+        if match is None:
+            return True  # no header token: a cookie (browser) or nothing; Jupyter decides
+        return hmac.compare_digest(match.group(2).encode(), str(expected).encode())
 
     def _origin_allowed(self) -> bool:
         # Jupyter skips its Origin check for token-authenticated requests; here a browser page from
@@ -102,6 +126,25 @@ class MCPHandler(_Base):
 
     @allow_unauthenticated
     async def delete(self) -> None:
+        await self._serve()
+
+
+class UnknownPathHandler(MCPHandler):
+    """Anything else under ``/mcp/``: the same checks as ``/mcp`` (401 without a token), then 404."""
+
+    async def _serve(self) -> None:
+        raise web.HTTPError(404)
+
+    @allow_unauthenticated
+    async def put(self) -> None:
+        await self._serve()
+
+    @allow_unauthenticated
+    async def patch(self) -> None:
+        await self._serve()
+
+    @allow_unauthenticated
+    async def head(self) -> None:
         await self._serve()
 
 

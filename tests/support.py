@@ -79,7 +79,8 @@ class JupyterServer:
         argv = [
             sys.executable, "-m", f"jupyter{'lab' if self.app == 'lab' else '_server'}",
             "--no-browser", "--allow-root",
-            f"--ServerApp.port={self.port}", "--ServerApp.port_retries=0", "--ServerApp.ip=127.0.0.1",
+            f"--ServerApp.port={self.port}", "--ServerApp.port_retries=0",
+            *([] if any(a.startswith("--ServerApp.ip=") for a in self.args) else ["--ServerApp.ip=127.0.0.1"]),
             f"--ServerApp.root_dir={self.root}", f"--ServerApp.base_url={self.base_url}",
             "--YDocExtension.document_save_delay=0.5",
             *self.args,

@@ -28,6 +28,11 @@ CellArg = Annotated[
 ]
 
 
+def shown_name(name: str) -> str:
+    """A file name as text that can go out as JSON: undecodable bytes (surrogates) become ``\\udcXX``."""
+    return name.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
 def cell_header(notebook: Notebook, index: int, cell: dict[str, Any]) -> str:
     kind = cell.get("cell_type", "code")
     parts = [f"cell {index}", kind, f"id={cell.get('id') or notebook.cell_id(index)}"]
@@ -93,7 +98,9 @@ def register(server: MCPServer, services: Services) -> None:
                     kind = entry["type"]
                     suffix = "/" if kind == "directory" else ""
                     detail = f"{kind}" + (f", {size:,} bytes" if isinstance(size, int) else "")
-                    rows.append(f"{rel}{suffix}  ({detail}, modified {str(entry.get('last_modified', ''))[:19]})")
+                    rows.append(
+                        f"{shown_name(rel)}{suffix}  ({detail}, modified {str(entry.get('last_modified', ''))[:19]})"
+                    )
                 if entry["type"] == "directory" and level < depth:
                     await walk(entry["path"], level + 1)
 
