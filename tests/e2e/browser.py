@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import shutil
@@ -38,9 +39,14 @@ DIRTY = "jp-mod-dirty"
 
 
 def chromium_or_skip() -> str:
+    """The browser, or a skip on a developer machine without it (CI installs it, so there it fails)."""
+    missing = []
     if not Path(CHROMIUM).exists() and shutil.which(CHROMIUM) is None:
-        pytest.skip(f"{CHROMIUM} is not installed (apt-get install chromium)")
-    pytest.importorskip("playwright", reason="pip install playwright (the test extra)")
+        missing.append(f"{CHROMIUM} (apt-get install chromium)")
+    if importlib.util.find_spec("playwright") is None:
+        missing.append("playwright (pip install -e '.[test]')")
+    if missing:
+        (pytest.fail if os.environ.get("CI") else pytest.skip)(f"not installed: {', '.join(missing)}")
     return CHROMIUM
 
 

@@ -12,11 +12,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.async_api import expect
 
 from tests.support import REPO_ROOT, JupyterServer, call, mcp_client, text_of
 
 from .browser import ARTIFACTS, DIRTY, ERROR, IMAGE, OUTPUT, PROMPT, WAIT_MS, NotebookTab, not_reloaded
+
+expect = pytest.importorskip("playwright.async_api", reason="pip install -e '.[test]'").expect
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow, pytest.mark.asyncio(loop_scope="module")]
 
