@@ -76,9 +76,11 @@ class Running:
         return self.proc.wait(timeout=timeout)
 
 
-def start_jmcp(*extra: str, timeout: float = 120) -> Running:
-    """Run ``jmcp start --port 0`` as a subprocess and wait until its panel is printed."""
-    cmd = [*JMCP, "start", "--port", "0", "--no-browser", "--", *root_args(), *extra]
+def start_jmcp(*extra: str, timeout: float = 120, options: tuple[str, ...] = ()) -> Running:
+    """Run ``jmcp start --port 0 [options]`` as a subprocess and wait until its panel is printed.
+
+    ``extra`` goes to ``jupyter lab`` (after ``--``)."""
+    cmd = [*JMCP, "start", "--port", "0", "--no-browser", *options, "--", *root_args(), *extra]
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=dict(os.environ))
     running = Running(proc)
 
