@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-import os
+from pathlib import Path
 
 import httpx2
 import pytest
@@ -202,11 +202,16 @@ async def test_list_files_with_glob_and_depth(server: JupyterServer, nb_name: st
     ],
 )
 async def test_bad_paths_give_clear_errors_and_touch_nothing(server: JupyterServer, path: str, message: str) -> None:
-    before = sorted(os.listdir(server.root))
+    # Where a careless implementation would have written: relative to the root, and as given.
+    targets = [
+        server.root / path.lstrip("/"),
+        Path(path) if path.startswith("/") else server.root.parent / "outside.ipynb",
+    ]
+    before = {t: t.exists() for t in targets}
     async with mcp_client(server.mcp_url, server.token) as client:
         result = await client.call_tool("insert_cell", {"path": path, "source": "x"})
         assert result.is_error and message in text_of(result), text_of(result)
-    assert sorted(os.listdir(server.root)) == before
+    assert {t: t.exists() for t in targets} == before
 
 
 async def test_symlink_out_of_the_root_is_refused(server: JupyterServer, tmp_path, nb_name: str) -> None:
