@@ -81,6 +81,12 @@ class JMCPGatewayKernelClient(GatewayKernelClient):
         return await self._wait_msg(self.control_channel, timeout)
 
 
+def connection_lost(client: Any) -> bool:
+    """Whether a cached gateway client's websocket reader has stopped (a local client never has one)."""
+    router = getattr(client, "response_router", None)
+    return isinstance(client, GatewayKernelClient) and router is not None and not router.is_alive()
+
+
 def client_for(kernel: Any) -> Any:
     """``kernel.client()``; for a gateway kernel, one of ours."""
     if isinstance(kernel, GatewayKernelManager) and not issubclass(kernel.client_factory, JMCPGatewayKernelClient):

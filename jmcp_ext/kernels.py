@@ -14,7 +14,7 @@ import anyio
 from jupyter_core.utils import ensure_async
 
 from .errors import JMCPError
-from .gateway import GatewayConnectionLost, client_for
+from .gateway import GatewayConnectionLost, client_for, connection_lost
 
 Output = dict[str, Any]
 OutputEvent = tuple[str, Any]  # ("output", output dict) | ("stream", (name, text)) | ("clear", None)
@@ -99,6 +99,9 @@ class Kernels:
 
     async def _client(self, kernel_id: str) -> Any:
         client = self._clients.get(kernel_id)
+        if client is not None and connection_lost(client):
+            self._drop_client(kernel_id)  # the gateway closed the websocket: connect afresh
+            client = None
         if client is None:
             kernel = self._require(kernel_id)
             client = client_for(kernel)
