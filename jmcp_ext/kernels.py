@@ -301,7 +301,17 @@ class Kernels:
         for session in sessions:
             kernel = session.get("kernel") or {}
             paths.setdefault(kernel.get("id", ""), []).append(session.get("path", ""))
-        for model in await ensure_async(self.kernel_manager.list_kernels()):
+        try:
+            models = await ensure_async(self.kernel_manager.list_kernels())
+        except Exception as exc:
+            # A kernel gateway may refuse to list kernels (Kernel Gateway does unless started with
+            # --JupyterWebsocketPersonality.list_kernels=True); say so instead of failing blankly.
+            raise JMCPError(
+                f"Could not list kernels: {exc}. With a kernel gateway, allow kernel listing there "
+                "(Kernel Gateway: --JupyterWebsocketPersonality.list_kernels=True); list_notebooks still "
+                "shows each notebook's kernel."
+            ) from None
+        for model in models:
             kernels.append(
                 {
                     "id": model["id"],

@@ -141,8 +141,10 @@ async def test_a_users_token_edits_and_runs_through_the_proxy(hub: Hub) -> None:
     assert health.json()["user"] == "alice"
 
 
-@pytest.mark.parametrize(("who", "status"), [("bob", 403), ("alice without access:servers", 403), ("nobody", 401)])
-def test_other_tokens_are_refused(hub: Hub, who: str, status: int) -> None:
+@pytest.mark.parametrize("who", ["bob", "alice without access:servers", "nobody"])
+def test_other_tokens_are_refused(hub: Hub, who: str) -> None:
+    # The hub's identity provider answers "no user" for a token without access to this server, so
+    # every refusal is a 401 (no separate 403 for a valid token of another user).
     if who == "bob":
         headers = {"Authorization": f"Bearer {hub.token_for('bob')}"}
     elif who == "nobody":
