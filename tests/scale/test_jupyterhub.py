@@ -188,3 +188,30 @@ async def test_jmcp_config_writes_an_entry_that_reaches_the_hub(hub: Hub, tmp_pa
         assert "execute_cell" in {tool.name for tool in tools.tools}
         result = await client.call_tool("list_files", {})
         assert not result.is_error, text_of(result)
+
+
+def test_a_session_belongs_to_the_hub_user_not_to_one_token(hub: Hub) -> None:
+    # jmcp binds MCP sessions to the identity provider's user name; under the hub that is the user,
+    # the same for each of the user's tokens and on every request.
+    first, second = (hub.token_for("alice", ["access:servers!user=alice"]) for _ in range(2))
+    accept = {"Accept": "application/json, text/event-stream"}
+    initialize = {
+        "jsonrpc": "2.0",
+        "id": 1,
+        "method": "initialize",
+        "params": {"protocolVersion": "2025-11-25", "capabilities": {}, "clientInfo": {"name": "t", "version": "0"}},
+    }
+    opened = httpx2.post(
+        hub.mcp_url("alice"), json=initialize, headers={**accept, "Authorization": f"Bearer {first}"}, timeout=30
+    )
+    assert opened.status_code == 200, opened.text[:500]
+    session = opened.headers["mcp-session-id"]
+    headers = {**accept, "Authorization": f"Bearer {second}", "mcp-session-id": session}
+    headers["mcp-protocol-version"] = "2025-11-25"
+    initialized = {"jsonrpc": "2.0", "method": "notifications/initialized"}
+    notified = httpx2.post(hub.mcp_url("alice"), json=initialized, headers=headers, timeout=30)
+    assert notified.status_code == 202, notified.text[:500]
+    listed = httpx2.post(
+        hub.mcp_url("alice"), json={"jsonrpc": "2.0", "id": 2, "method": "tools/list"}, headers=headers, timeout=30
+    )
+    assert listed.status_code == 200 and "execute_cell" in listed.text, listed.text[:500]
