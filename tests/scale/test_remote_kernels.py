@@ -14,7 +14,7 @@ from tests.support import JupyterServer, call, call_error, free_port, isolated_e
 
 from .processes import background, wait_responding
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.gateway]
 
 
 @pytest.fixture(scope="module")
