@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import threading
 from typing import Any
 
 from jupyter_server.extension.application import ExtensionApp
@@ -71,6 +72,7 @@ class JMCPExtension(ExtensionApp):
             progress_interval=self.progress_interval,
         )
         self.services = Services(self.notebooks, self.kernels, self.serverapp.root_dir, limits)
+        _release_worker_threads_at_exit()
         self.mcp = build_server(self.services, read_only=self.read_only, disabled=frozenset(self.disabled_tools))
         # Jupyter checks Host and Origin at the edge; the SDK's own DNS-rebinding check would second-guess
         # it with a loopback-only allowlist (and break --ip 0.0.0.0 and proxies), so it is switched off.
@@ -130,3 +132,29 @@ class JMCPExtension(ExtensionApp):
             with contextlib.suppress(asyncio.TimeoutError, asyncio.CancelledError):
                 await asyncio.wait_for(task, timeout=5)
         await self.kernels.close()
+
+
+_release_registered = False
+
+
+def _release_worker_threads_at_exit() -> None:
+    """Let the interpreter exit when the server stops without stopping its extensions.
+
+    The MCP SDK runs some work on AnyIO worker threads, which are not daemons and end only when their
+    root task (our session manager's) ends. A server stopped by SIGINT without a terminal (JupyterHub
+    stops single-user servers that way) leaves its loop without running stop_extension, and the
+    process then waits for those threads forever. Tell them to finish just before Python joins them.
+    """
+    global _release_registered
+    register = getattr(threading, "_register_atexit", None)
+    if _release_registered or register is None:
+        return
+    _release_registered = True
+
+    def release() -> None:
+        for thread in threading.enumerate():
+            if type(thread).__name__ == "WorkerThread" and type(thread).__module__.startswith("anyio."):
+                with contextlib.suppress(Exception):
+                    thread.queue.put_nowait(None)  # type: ignore[attr-defined]  # the worker's stop command
+
+    register(release)

@@ -14,6 +14,7 @@ import anyio
 from jupyter_core.utils import ensure_async
 
 from .errors import JMCPError
+from .gateway import GatewayConnectionLost, client_for, connection_lost
 
 Output = dict[str, Any]
 OutputEvent = tuple[str, Any]  # ("output", output dict) | ("stream", (name, text)) | ("clear", None)
@@ -21,6 +22,11 @@ OnEvent = Callable[[OutputEvent], Awaitable[None] | None]
 
 #: How often a waiting execution checks that the kernel process is still alive.
 _LIVENESS_POLL_SECONDS = 1.0
+#: What a call that lost its kernel says.
+_KERNEL_DIED = (
+    "The kernel died while running this code (it may have run out of memory or crashed). Jupyter restarts "
+    "it automatically; its variables are gone, so re-run the cells this code depends on."
+)
 #: How long a call waits for Jupyter's restarter to revive a dead kernel before restarting it itself.
 _REVIVE_WAIT_SECONDS = 10.0
 
@@ -73,8 +79,7 @@ class Kernels:
         if not start:
             raise JMCPError(f"No kernel is running for {path!r}; call use_notebook or execute a cell first.")
         name = kernel_name or self.kernel_manager.default_kernel_name
-        specs = self._serverapp.kernel_spec_manager.find_kernel_specs()
-        if name not in specs:
+        if name not in await self.kernel_specs():
             name = self.kernel_manager.default_kernel_name
         try:
             model = await self.session_manager.create_session(
@@ -94,9 +99,12 @@ class Kernels:
 
     async def _client(self, kernel_id: str) -> Any:
         client = self._clients.get(kernel_id)
+        if client is not None and connection_lost(client):
+            self._drop_client(kernel_id)  # the gateway closed the websocket: connect afresh
+            client = None
         if client is None:
             kernel = self._require(kernel_id)
-            client = kernel.client()
+            client = client_for(kernel)
             await ensure_async(client.start_channels())
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(ensure_async(client.wait_for_ready(timeout=60)), timeout=61)
@@ -202,14 +210,17 @@ class Kernels:
                 return
             try:
                 msg = await client.get_iopub_msg(timeout=min(remaining, _LIVENESS_POLL_SECONDS))
+            except GatewayConnectionLost:
+                raise KernelDied(
+                    "The connection to the kernel gateway closed while running this code; the kernel may "
+                    "still be running it. Check with list_kernels, then retry."
+                ) from None
             except Exception:  # queue.Empty from the client: nothing arrived in that interval
                 if not await self.is_alive(kernel_id):
-                    raise KernelDied(
-                        "The kernel died while running this code (it may have run out of memory or "
-                        "crashed). Jupyter restarts it automatically; its variables are gone, so re-run "
-                        "the cells this code depends on."
-                    ) from None
+                    raise KernelDied(_KERNEL_DIED) from None
                 continue
+            if _restart_notice(msg):
+                raise KernelDied(_KERNEL_DIED)
             if msg.get("parent_header", {}).get("msg_id") != msg_id:
                 continue  # traffic of other clients (the browser) on the same kernel
             msg_type = msg["msg_type"]
@@ -290,7 +301,17 @@ class Kernels:
         for session in sessions:
             kernel = session.get("kernel") or {}
             paths.setdefault(kernel.get("id", ""), []).append(session.get("path", ""))
-        for model in self.kernel_manager.list_kernels():
+        try:
+            models = await ensure_async(self.kernel_manager.list_kernels())
+        except Exception as exc:
+            # A kernel gateway may refuse to list kernels (Kernel Gateway does unless started with
+            # --JupyterWebsocketPersonality.list_kernels=True); say so instead of failing blankly.
+            raise JMCPError(
+                f"Could not list kernels: {exc}. With a kernel gateway, allow kernel listing there "
+                "(Kernel Gateway: --JupyterWebsocketPersonality.list_kernels=True); list_notebooks still "
+                "shows each notebook's kernel."
+            ) from None
+        for model in models:
             kernels.append(
                 {
                     "id": model["id"],
@@ -303,8 +324,9 @@ class Kernels:
             )
         return kernels
 
-    def kernel_specs(self) -> dict[str, str]:
-        specs = self._serverapp.kernel_spec_manager.get_all_specs()
+    async def kernel_specs(self) -> dict[str, str]:
+        # A gateway's spec manager answers asynchronously (over HTTP); the local one synchronously.
+        specs = await ensure_async(self._serverapp.kernel_spec_manager.get_all_specs())
         return {name: spec.get("spec", {}).get("display_name", name) for name, spec in specs.items()}
 
     async def close(self) -> None:
@@ -320,6 +342,19 @@ def _emitter(on_event: OnEvent | None) -> Callable[[OutputEvent], Awaitable[None
                 await outcome
 
     return emit
+
+
+def _restart_notice(msg: dict[str, Any]) -> bool:
+    """A websocket client's notice (no parent) that the kernel died and is restarting or dead.
+
+    A gateway kernel's process is out of reach, so its client learns of a death from this status
+    message, which Jupyter's websocket sends; a local zmq client never receives it.
+    """
+    return (
+        msg.get("msg_type") == "status"
+        and msg.get("content", {}).get("execution_state") in ("restarting", "dead")
+        and not msg.get("parent_header", {}).get("msg_id")
+    )
 
 
 def _merge_stream(outputs: list[Output], name: str, text: str) -> None:

@@ -32,7 +32,7 @@ def register(server: MCPServer, services: Services) -> None:
         for k in running:
             notebooks = ", ".join(k["notebooks"]) or "no notebook"
             lines.append(f"- {k['id']} ({k['name']}, {k['execution_state']}): {notebooks}")
-        specs = services.kernels.kernel_specs()
+        specs = await services.kernels.kernel_specs()
         default = services.kernels.kernel_manager.default_kernel_name
         lines.append(
             "Kernel specs: "

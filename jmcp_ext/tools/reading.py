@@ -154,7 +154,7 @@ def register(server: MCPServer, services: Services) -> None:
         parent = api_path.rsplit("/", 1)[0] if "/" in api_path else ""
         if parent and not await ensure_async(services.notebooks.contents_manager.dir_exists(parent)):
             raise JMCPError(f"Folder {parent!r} does not exist; create it first or choose another path.")
-        specs = services.kernels.kernel_specs()
+        specs = await services.kernels.kernel_specs()
         name = kernel_name or services.kernels.kernel_manager.default_kernel_name
         if name not in specs:
             raise JMCPError(f"Unknown kernel {name!r}; available: {', '.join(sorted(specs))}.")
