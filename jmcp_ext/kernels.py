@@ -146,6 +146,14 @@ class Kernels:
         self._log.info("jmcp restarting dead kernel %s", kernel_id)
         await self.restart(kernel_id)
 
+    def _process_id(self, kernel_id: str) -> int | None:
+        """The pid of a local kernel's process (None for kernels elsewhere, e.g. on a gateway)."""
+        if kernel_id not in self.kernel_manager:
+            return None
+        provisioner = getattr(self.kernel_manager.get_kernel(kernel_id), "provisioner", None)
+        pid = getattr(provisioner, "pid", None)
+        return pid if isinstance(pid, int) else None
+
     async def interrupt(self, kernel_id: str) -> None:
         self._require(kernel_id)
         await ensure_async(self.kernel_manager.interrupt_kernel(kernel_id))
@@ -173,9 +181,10 @@ class Kernels:
             client = await self._client(kernel_id)
             started = time.monotonic()
             result = Execution()
+            process = self._process_id(kernel_id)
             msg_id = client.execute(code, store_history=store_history, allow_stdin=False, stop_on_error=True)
             try:
-                await self._collect(kernel_id, client, msg_id, result, started + timeout, on_event)
+                await self._collect(kernel_id, client, msg_id, result, started + timeout, on_event, process)
             except asyncio.CancelledError:
                 # The client gave up: stop the code, and wait (briefly, shielded from the cancellation)
                 # for the kernel to settle, so the next request is not aborted by this one's interrupt.
@@ -198,6 +207,7 @@ class Kernels:
         result: Execution,
         deadline: float,
         on_event: OnEvent | None,
+        process: int | None = None,
     ) -> None:
         emit = _emitter(on_event)
         clear_pending = False
@@ -216,7 +226,8 @@ class Kernels:
                     "still be running it. Check with list_kernels, then retry."
                 ) from None
             except Exception:  # queue.Empty from the client: nothing arrived in that interval
-                if not await self.is_alive(kernel_id):
+                # Dead, or already restarted by Jupyter's restarter (a new process) between two polls.
+                if not await self.is_alive(kernel_id) or self._process_id(kernel_id) != process:
                     raise KernelDied(_KERNEL_DIED) from None
                 continue
             if _restart_notice(msg):
