@@ -464,6 +464,12 @@ class NotebookStore:
                 if ext.ywebsocket_server.rooms.get(room_id) is not room or room.clients:
                     continue
                 await ext.ywebsocket_server.delete_room(room=room)
+                # Stopping a room does not stop its update store, whose SQLite connection (a file
+                # descriptor) would stay open until garbage collection.
+                ystore = getattr(room, "ystore", None)
+                if ystore is not None:
+                    with contextlib.suppress(Exception):
+                        await ystore.stop()
                 from jupyter_server_ydoc.utils import decode_file_path
 
                 _, _, file_id = decode_file_path(room_id)
