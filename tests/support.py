@@ -46,6 +46,10 @@ def isolated_env(home: Path) -> dict[str, str]:
     return env
 
 
+class PortTaken(RuntimeError):
+    """The chosen port was taken by someone else between choosing and binding it."""
+
+
 @dataclass
 class JupyterServer:
     """A ``jupyter server`` process with the extension, on a free loopback port."""
@@ -73,6 +77,17 @@ class JupyterServer:
         return {"Authorization": f"Bearer {self.token}"}
 
     def start(self) -> JupyterServer:
+        # A free port can be taken by another process before the server binds it: try another one.
+        for attempt in range(3):
+            try:
+                return self._start()
+            except PortTaken:
+                if attempt == 2:
+                    raise
+                self.port = free_port()
+        raise AssertionError("unreachable")
+
+    def _start(self) -> JupyterServer:
         self.root.mkdir(parents=True, exist_ok=True)
         self.home.mkdir(parents=True, exist_ok=True)
         self.log_path = self.home / "server.log"
@@ -98,7 +113,10 @@ class JupyterServer:
         while time.monotonic() < deadline:
             assert self.proc is not None
             if self.proc.poll() is not None:
-                raise RuntimeError(f"jupyter exited with {self.proc.returncode}:\n{self.log()}")
+                log = self.log()
+                if f"port {self.port} is not available" in log:
+                    raise PortTaken(self.port)
+                raise RuntimeError(f"jupyter exited with {self.proc.returncode}:\n{log}")
             try:
                 response = httpx2.get(f"{self.mcp_url}/healthz", timeout=2)
                 if response.status_code == 200 and response.json().get("status") == "ok":
