@@ -86,9 +86,9 @@ def resolve_cell(notebook: Notebook, cell: int | str) -> int:
     """The index of a cell given by index (negative counts from the end) or by cell id."""
     count = len(notebook)
     if isinstance(cell, str):
-        ids = notebook.ids()
-        if cell in ids:
-            return ids.index(cell)
+        found = notebook.index_of(cell)
+        if found is not None:
+            return found
         stripped = cell.strip()
         if stripped.lstrip("-").isdigit():
             cell = int(stripped)
