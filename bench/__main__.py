@@ -1,8 +1,8 @@
 """``python -m bench``: measure jmcp against its baselines, side by side in one run, and print a table.
 
-    PYTHONPATH=$PWD python -m bench            # full run (about 6 minutes on 2 cores)
-    PYTHONPATH=$PWD python -m bench --quick    # smoke run: every row, few samples
-    python -m bench --setup-baseline           # create the separate venv with jupyter-mcp-server
+PYTHONPATH=$PWD python -m bench            # full run (about 6 minutes on 2 cores)
+PYTHONPATH=$PWD python -m bench --quick    # smoke run: every row, few samples
+python -m bench --setup-baseline           # create the separate venv with jupyter-mcp-server
 """
 
 from __future__ import annotations
@@ -102,7 +102,9 @@ def machine() -> str:
                 break
     except OSError:
         pass
-    return f"{platform.system()} {platform.machine()}, {os.cpu_count()} cores ({cpu}), Python {platform.python_version()}"
+    return (
+        f"{platform.system()} {platform.machine()}, {os.cpu_count()} cores ({cpu}), Python {platform.python_version()}"
+    )
 
 
 def guarded(rows: dict[str, Row], keys: list[str], fn: Callable[[], list[Row] | Row]) -> None:
@@ -139,7 +141,9 @@ def run(s: Settings, chosen: set[str], rows: dict[str, Row]) -> None:
         guarded(rows, GROUPS["help"], lambda: help_time(s))
     if "start" in chosen:
         guarded(rows, GROUPS["start"], lambda: start_time(s))
-    server_groups = [g for g in ("exec", "cells", "page", "collab", "concurrent", "memory", "big-output") if g in chosen]
+    server_groups = [
+        g for g in ("exec", "cells", "page", "collab", "concurrent", "memory", "big-output") if g in chosen
+    ]
     if "other" in chosen:
         row = rows["exec-other"]
         row.target = ">= 20x faster"
@@ -222,6 +226,7 @@ async def compare_other(s: Settings, bench: Bench) -> Row:
             f"its tools: {', '.join(tools)}"
         ),
     )
+
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -98,7 +98,9 @@ def help_time(s: Settings) -> Row:
     modules = {m.group(1).strip() for m in re.finditer(r"^import time:\s+\d+ \|\s+\d+ \|\s+(.*)$", err, re.M)}
     bad = sorted(m for m in modules if m.split(".")[0].startswith(FORBIDDEN_PREFIXES))
     value = median_ms(runs)
-    note = f"{len(modules)} modules imported; " + (f"FORBIDDEN: {', '.join(bad[:8])}" if bad else "none of jupyter*/mcp/pycrdt/tornado/zmq")
+    note = f"{len(modules)} modules imported; " + (
+        f"FORBIDDEN: {', '.join(bad[:8])}" if bad else "none of jupyter*/mcp/pycrdt/tornado/zmq"
+    )
     return row.set(value, median_ms(base), met=value < 300 and not bad, note=note)
 
 
@@ -149,7 +151,17 @@ def start_time(s: Settings) -> list[Row]:
         ]  # fmt: skip
 
     def jmcp(port: int) -> list[str]:
-        return [*_jmcp_argv(), "start", "--port", str(port), "--no-browser", "--notebook-dir", str(root), "--", *root_args]
+        return [
+            *_jmcp_argv(),
+            "start",
+            "--port",
+            str(port),
+            "--no-browser",
+            "--notebook-dir",
+            str(root),
+            "--",
+            *root_args,
+        ]
 
     variants = {
         "jmcp": (jmcp, "mcp/healthz"),
@@ -171,8 +183,16 @@ def start_time(s: Settings) -> list[Row]:
             times[name].append(elapsed - sw._start)
             _stop(proc)
     jm, lb, bare = (median_ms(times[k]) / 1000 for k in ("jmcp", "lab", "lab-no-ext"))
-    rows[0].set(jm, lb, unit="s", met=jm / lb <= 1.15, note=f"jupyter lab with the same flags is the baseline; runs: {len(times['jmcp'])}")
-    rows[1].set(lb, bare, unit="s", met=lb / bare <= 1.15, note="the cost of importing jmcp_ext (and the MCP SDK) at start")
+    rows[0].set(
+        jm,
+        lb,
+        unit="s",
+        met=jm / lb <= 1.15,
+        note=f"jupyter lab with the same flags is the baseline; runs: {len(times['jmcp'])}",
+    )
+    rows[1].set(
+        lb, bare, unit="s", met=lb / bare <= 1.15, note="the cost of importing jmcp_ext (and the MCP SDK) at start"
+    )
     return rows
 
 
@@ -224,7 +244,15 @@ class Bench:
             finally:
                 kc.stop_channels()
         m, r = median_ms(mcp_times), median_ms(raw_times)
-        return row.set(m, r, met=m / r < 1.3 or m - r < 3, note=f"median of {n}, interleaved; overhead {m - r:.2f} ms; p99 {percentile_ms(mcp_times, 99):.1f} ms vs {percentile_ms(raw_times, 99):.1f} ms")
+        return row.set(
+            m,
+            r,
+            met=m / r < 1.3 or m - r < 3,
+            note=(
+                f"median of {n}, interleaved; overhead {m - r:.2f} ms; "
+                f"p99 {percentile_ms(mcp_times, 99):.1f} ms vs {percentile_ms(raw_times, 99):.1f} ms"
+            ),
+        )
 
     async def cells(self) -> list[Row]:
         sizes = (10, 1000, 10_000)
@@ -299,7 +327,9 @@ class Bench:
                     expected = f"v = {i}  # {secrets.token_hex(4)}"
                     changed.clear()
                     started = time.perf_counter()
-                    task = asyncio.create_task(call(client, "overwrite_cell_source", path=path, cell=0, source=expected))
+                    task = asyncio.create_task(
+                        call(client, "overwrite_cell_source", path=path, cell=0, source=expected)
+                    )
                     seen_at = None
                     while seen_at is None:
                         await asyncio.wait_for(changed.wait(), timeout=30)
@@ -316,7 +346,10 @@ class Bench:
             p50,
             median_ms(calls),
             met=p50 < 30,
-            note=f"p99 seen {p99:.1f} ms vs call p99 {percentile_ms(calls, 99):.1f} ms; baseline = the call's own latency; {n} edits",
+            note=(
+                f"p99 seen {p99:.1f} ms vs call p99 {percentile_ms(calls, 99):.1f} ms; "
+                f"baseline = the call's own latency; {n} edits"
+            ),
         )
 
     async def concurrency(self) -> Row:
@@ -326,7 +359,9 @@ class Bench:
         duration = self.s.n(60, 2)
         pid = self.server.proc.pid  # type: ignore[union-attr]
 
-        async def one(k: int, ready: asyncio.Event, go: asyncio.Event, stop_at: list[float], latencies: list[float]) -> None:
+        async def one(
+            k: int, ready: asyncio.Event, go: asyncio.Event, stop_at: list[float], latencies: list[float]
+        ) -> None:
             rnd = random.Random(k)
             async with self.client() as client:
                 await call(client, "use_notebook", path=path)
@@ -369,7 +404,8 @@ class Bench:
             met=many_rate >= one_rate,
             note=(
                 f"{duration} s each; p99 {many_p99:.1f} ms (16) vs {one_p99:.1f} ms (1); server CPU {many_cpu:.0%} "
-                f"(16) vs {one_cpu:.0%} (1) of one core, the bench's MCP clients {many_client:.0%} vs {one_client:.0%}; 45% read_cell, 45% overwrite_cell_source, 10% execute_code; "
+                f"(16) vs {one_cpu:.0%} (1) of one core, the bench's MCP clients {many_client:.0%} vs "
+                f"{one_client:.0%}; 45% read_cell, 45% overwrite_cell_source, 10% execute_code; "
                 "clients, server and kernel share the 2 cores"
             ),
         )
@@ -399,9 +435,15 @@ class Bench:
         after = rss_mb(pid)
         growth = after / before - 1
         return row.set(
-            after, before, unit="MB", met=growth < 0.10,
-            note=f"{total} calls after {warm} warm-up calls (4 sessions: 50% read_cell, 40% overwrite_cell_source, 10% execute_code); growth {growth:+.1%}",
-        )  # fmt: skip
+            after,
+            before,
+            unit="MB",
+            met=growth < 0.10,
+            note=(
+                f"{total} calls after {warm} warm-up calls (4 sessions: 50% read_cell, 40% overwrite_cell_source, "
+                f"10% execute_code); growth {growth:+.1%}"
+            ),
+        )
 
     async def big_output(self) -> Row:
         row = Row("big-output", "`read_cell` of a cell that printed 10 MB", target="< 50 ms, truncated")
@@ -425,9 +467,11 @@ class Bench:
         truncated = "characters truncated" in text
         value = median_ms(big)
         return row.set(
-            value, median_ms(small), met=value < 50 and truncated,
-            note=f"answer {len(text):,} chars, truncation marker {'present' if truncated else 'MISSING'}; median of {n}",
-        )  # fmt: skip
+            value,
+            median_ms(small),
+            met=value < 50 and truncated,
+            note=f"answer {len(text):,} chars, truncation marker {'present' if truncated else 'MISSING'}; {n} reads",
+        )
 
 
 async def raw_execute(kc: Any, code: str) -> None:

@@ -75,9 +75,7 @@ class OtherServer:
 
     def start(self, timeout: float = 120) -> OtherServer:
         self.home.mkdir(parents=True, exist_ok=True)
-        env = {
-            k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "JUPYTER_TOKEN", "VIRTUAL_ENV")
-        }
+        env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "JUPYTER_TOKEN", "VIRTUAL_ENV")}
         env.update(
             HOME=str(self.home),
             JUPYTER_CONFIG_DIR=str(self.home / "jupyter-config"),
