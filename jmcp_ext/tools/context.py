@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
-
-from mcp.server.mcpserver import Context
+from typing import TYPE_CHECKING, Any
 
 from ..errors import JMCPError
 from ..kernels import Kernels
 from ..notebooks import Notebook, NotebookStore
 from ..paths import normalize, require_notebook
+
+if TYPE_CHECKING:
+    from mcp.server.mcpserver import Context
 
 
 @dataclass
