@@ -61,9 +61,9 @@ class JMCPExtension(ExtensionApp):
     mcp_path = "/mcp"
 
     def initialize_settings(self) -> None:
-        # The services and the MCP server are built once the event loop runs, in a thread: importing
-        # the MCP SDK takes a good share of Jupyter's own start-up time. Until then /mcp answers 503
-        # and /mcp/healthz says "starting".
+        # The services and the MCP server are built on the first /mcp or /mcp/healthz request, in a
+        # thread: importing the MCP SDK takes a good share of Jupyter's own start-up time. Meanwhile
+        # /mcp/healthz says "starting" and /mcp requests wait for it.
         self.notebooks: NotebookStore | None = None
         self.kernels: Kernels | None = None
         self.services: Services | None = None
@@ -71,6 +71,8 @@ class JMCPExtension(ExtensionApp):
         self.session_manager: Any = None
         self.session_manager_running = False
         self._stopping = asyncio.Event()
+        self._build_requested = asyncio.Event()
+        self.ready = asyncio.Event()
         self._tasks: list[asyncio.Task[Any]] = []
 
     def initialize_handlers(self) -> None:
@@ -109,11 +111,23 @@ class JMCPExtension(ExtensionApp):
         self.session_manager = mcp.session_manager
 
     async def _start_jupyter_server_extension(self, serverapp: Any) -> None:
-        # Not awaited: the other extensions start, and Jupyter answers, while the SDK loads.
+        # The MCP server itself is built on first use (request_build), off Jupyter's start-up path.
         self._tasks.append(asyncio.create_task(self._run_session_manager()))
         self._tasks.append(asyncio.create_task(self._housekeeping()))
 
+    def request_build(self) -> None:
+        """Build the MCP server now (on the first /mcp or /mcp/healthz request): a plain `jupyter lab`
+        that no MCP client talks to never pays for the SDK."""
+        self._build_requested.set()
+
     async def _run_session_manager(self) -> None:
+        requested = asyncio.ensure_future(self._build_requested.wait())
+        stopping = asyncio.ensure_future(self._stopping.wait())
+        await asyncio.wait([requested, stopping], return_when=asyncio.FIRST_COMPLETED)
+        requested.cancel()
+        stopping.cancel()
+        if self._stopping.is_set():
+            return
         try:
             # In a thread, so the server keeps answering while the SDK's modules load.
             await asyncio.to_thread(self._build_mcp)
@@ -123,6 +137,7 @@ class JMCPExtension(ExtensionApp):
         # The manager's run() must be entered once and stay open for the server's whole life.
         async with self.session_manager.run():
             self.session_manager_running = True
+            self.ready.set()
             await self._stopping.wait()
         self.session_manager_running = False
 

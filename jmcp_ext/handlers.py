@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
 import re
 from typing import TYPE_CHECKING, Any
@@ -22,6 +24,8 @@ if TYPE_CHECKING:
 #: What a client without a valid token is told (RFC 6750). No resource_metadata: advertising OAuth makes
 #: some clients start an OAuth flow instead of sending the configured header.
 WWW_AUTHENTICATE = 'Bearer realm="jupyter"'
+#: How long the first MCP request waits for the SDK to load before it is told to retry.
+STARTUP_WAIT_SECONDS = 30.0
 
 
 class _Base(ExtensionHandlerMixin, APIHandler):
@@ -72,6 +76,10 @@ class MCPHandler(_Base):
 
     async def _serve(self) -> None:
         app = self.jmcp
+        if not app.session_manager_running:
+            app.request_build()
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(app.ready.wait(), timeout=STARTUP_WAIT_SECONDS)
         if not app.session_manager_running or app.session_manager is None:
             self.set_header("Retry-After", "1")
             raise web.HTTPError(503, "jmcp is starting; retry in a moment")
@@ -118,6 +126,7 @@ class HealthHandler(_Base):
     @allow_unauthenticated
     async def get(self) -> None:
         app = self.jmcp
+        app.request_build()
         body: dict[str, Any] = {
             "status": "ok" if app.session_manager_running else "starting",
             "service": "jmcp",
