@@ -7,6 +7,7 @@ the checks that need them.
 import importlib.metadata as md
 import importlib.util
 import shutil
+import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
@@ -157,14 +158,23 @@ def check_port_owner(server: Server) -> Check:
     return passed("port", f"{port} served by pid {owner} ({ports.process_name(owner)})")
 
 
+#: How long doctor waits for a server that is still building its MCP endpoint ("starting").
+STARTING_WAIT_SECONDS = 30.0
+
+
 def check_healthz(server: Server) -> tuple[Check, dict[str, Any]]:
-    resp = fetch.request(server.healthz_url)
-    body: dict[str, Any] = {}
-    try:
-        parsed = resp.json()
-        body = parsed if isinstance(parsed, dict) else {}
-    except ValueError:
-        pass
+    deadline = time.monotonic() + STARTING_WAIT_SECONDS
+    while True:
+        resp = fetch.request(server.healthz_url)
+        body: dict[str, Any] = {}
+        try:
+            parsed = resp.json()
+            body = parsed if isinstance(parsed, dict) else {}
+        except ValueError:
+            pass
+        if body.get("status") != "starting" or time.monotonic() > deadline:
+            break
+        time.sleep(0.2)
     if resp.status == 404:
         return failed(
             "healthz",

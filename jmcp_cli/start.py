@@ -149,7 +149,10 @@ def wait_until_ready(proc: "subprocess.Popen[bytes]", base_url: str, log: Path, 
             except ValueError:
                 data = {}
             if isinstance(data, dict) and data.get("service") == "jmcp":
-                return data
+                if data.get("status") == "ok":
+                    return data
+                time.sleep(POLL_INTERVAL)  # "starting": the MCP server is still being built
+                continue
             raise ServerStartError(
                 f"{base_url}mcp/healthz is answered by something other than jmcp ({resp.body[:100]!r}); "
                 "another package (e.g. jupyter-mcp-server) claims /mcp. Run `jmcp doctor`."

@@ -5,16 +5,17 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import threading
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from jupyter_server.extension.application import ExtensionApp
 from traitlets import Bool, Float, Int, List, Unicode
 
 from .handlers import HealthHandler, MCPHandler, UnknownPathHandler
-from .kernels import Kernels
-from .notebooks import NotebookStore
-from .tools import Services, build_server
-from .tools.context import Limits
+
+if TYPE_CHECKING:
+    from .kernels import Kernels
+    from .notebooks import NotebookStore
+    from .tools.context import Services
 
 
 class JMCPExtension(ExtensionApp):
@@ -61,32 +62,18 @@ class JMCPExtension(ExtensionApp):
     mcp_path = "/mcp"
 
     def initialize_settings(self) -> None:
-        assert self.serverapp is not None
-        self.notebooks = NotebookStore(self.serverapp, self.log, room_idle_seconds=self.room_idle_seconds)
-        self.kernels = Kernels(self.serverapp, self.log)
-        limits = Limits(
-            execution_timeout=self.execution_timeout,
-            max_execution_timeout=self.max_execution_timeout,
-            max_output_chars=self.max_output_chars,
-            max_image_bytes=self.max_image_bytes,
-            progress_interval=self.progress_interval,
-        )
-        self.services = Services(self.notebooks, self.kernels, self.serverapp.root_dir, limits)
-        _release_worker_threads_at_exit()
-        self.mcp = build_server(self.services, read_only=self.read_only, disabled=frozenset(self.disabled_tools))
-        # Jupyter checks Host and Origin at the edge; the SDK's own DNS-rebinding check would second-guess
-        # it with a loopback-only allowlist (and break --ip 0.0.0.0 and proxies), so it is switched off.
-        from mcp.server.transport_security import TransportSecuritySettings
-
-        self.mcp.streamable_http_app(
-            streamable_http_path=self.mcp_path,
-            session_idle_timeout=self.session_idle_timeout,
-            max_sessions=self.max_sessions,
-            transport_security=TransportSecuritySettings(enable_dns_rebinding_protection=False),
-        )
-        self.session_manager = self.mcp.session_manager
+        # The services and the MCP server are built on the first /mcp or /mcp/healthz request, in a
+        # thread: importing the MCP SDK takes a good share of Jupyter's own start-up time. Meanwhile
+        # /mcp/healthz says "starting" and /mcp requests wait for it.
+        self.notebooks: NotebookStore | None = None
+        self.kernels: Kernels | None = None
+        self.services: Services | None = None
+        self.mcp: Any = None
+        self.session_manager: Any = None
         self.session_manager_running = False
         self._stopping = asyncio.Event()
+        self._build_requested = asyncio.Event()
+        self.ready = asyncio.Event()
         self._tasks: list[asyncio.Task[Any]] = []
 
     def initialize_handlers(self) -> None:
@@ -94,17 +81,67 @@ class JMCPExtension(ExtensionApp):
             [(r"/mcp/healthz/?", HealthHandler), (r"/mcp/?", MCPHandler), (r"/mcp/.+", UnknownPathHandler)]
         )
 
-    async def _start_jupyter_server_extension(self, serverapp: Any) -> None:
-        started = asyncio.Event()
-        self._tasks.append(asyncio.create_task(self._run_session_manager(started)))
-        self._tasks.append(asyncio.create_task(self._housekeeping()))
-        await started.wait()
+    def _build_mcp(self) -> None:
+        from mcp.server.transport_security import TransportSecuritySettings
 
-    async def _run_session_manager(self, started: asyncio.Event) -> None:
+        from .kernels import Kernels
+        from .notebooks import NotebookStore
+        from .tools import build_server
+        from .tools.context import Limits, Services
+
+        assert self.serverapp is not None
+        notebooks = NotebookStore(self.serverapp, self.log, room_idle_seconds=self.room_idle_seconds)
+        kernels = Kernels(self.serverapp, self.log)
+        limits = Limits(
+            execution_timeout=self.execution_timeout,
+            max_execution_timeout=self.max_execution_timeout,
+            max_output_chars=self.max_output_chars,
+            max_image_bytes=self.max_image_bytes,
+            progress_interval=self.progress_interval,
+        )
+        services = Services(notebooks, kernels, self.serverapp.root_dir, limits)
+        _release_worker_threads_at_exit()
+        mcp = build_server(services, read_only=self.read_only, disabled=frozenset(self.disabled_tools))
+        # Jupyter checks Host and Origin at the edge; the SDK's own DNS-rebinding check would second-guess
+        # it with a loopback-only allowlist (and break --ip 0.0.0.0 and proxies), so it is switched off.
+        mcp.streamable_http_app(
+            streamable_http_path=self.mcp_path,
+            session_idle_timeout=self.session_idle_timeout,
+            max_sessions=self.max_sessions,
+            transport_security=TransportSecuritySettings(enable_dns_rebinding_protection=False),
+        )
+        self.notebooks, self.kernels, self.services = notebooks, kernels, services
+        self.mcp = mcp
+        self.session_manager = mcp.session_manager
+
+    async def _start_jupyter_server_extension(self, serverapp: Any) -> None:
+        # The MCP server itself is built on first use (request_build), off Jupyter's start-up path.
+        self._tasks.append(asyncio.create_task(self._run_session_manager()))
+        self._tasks.append(asyncio.create_task(self._housekeeping()))
+
+    def request_build(self) -> None:
+        """Build the MCP server now (on the first /mcp or /mcp/healthz request): a plain `jupyter lab`
+        that no MCP client talks to never pays for the SDK."""
+        self._build_requested.set()
+
+    async def _run_session_manager(self) -> None:
+        requested = asyncio.ensure_future(self._build_requested.wait())
+        stopping = asyncio.ensure_future(self._stopping.wait())
+        await asyncio.wait([requested, stopping], return_when=asyncio.FIRST_COMPLETED)
+        requested.cancel()
+        stopping.cancel()
+        if self._stopping.is_set():
+            return
+        try:
+            # In a thread, so the server keeps answering while the SDK's modules load.
+            await asyncio.to_thread(self._build_mcp)
+        except Exception:
+            self.log.exception("jmcp could not build its MCP server; /mcp stays unavailable")
+            return
         # The manager's run() must be entered once and stay open for the server's whole life.
         async with self.session_manager.run():
             self.session_manager_running = True
-            started.set()
+            self.ready.set()
             await self._stopping.wait()
         self.session_manager_running = False
 
@@ -113,25 +150,29 @@ class JMCPExtension(ExtensionApp):
         while not self._stopping.is_set():
             with contextlib.suppress(asyncio.TimeoutError):
                 await asyncio.wait_for(self._stopping.wait(), timeout=interval)
+            if self.notebooks is None or self.kernels is None or self.services is None:
+                continue  # not built yet
             try:
                 await self.notebooks.release_idle_rooms()
                 self.kernels.prune()
-                self.services.forget_sessions(set(self.session_manager._server_instances))
+                if self.session_manager is not None:
+                    self.services.forget_sessions(set(self.session_manager._server_instances))
             except Exception:
                 self.log.exception("jmcp housekeeping failed")
 
     def active_sessions(self) -> int:
-        return len(self.session_manager._server_instances)
+        return len(self.session_manager._server_instances) if self.session_manager is not None else 0
 
     def tool_names(self) -> list[str]:
-        return sorted(tool.name for tool in self.mcp._tool_manager.list_tools())
+        return sorted(tool.name for tool in self.mcp._tool_manager.list_tools()) if self.mcp is not None else []
 
     async def stop_extension(self) -> None:
         self._stopping.set()
         for task in self._tasks:
             with contextlib.suppress(asyncio.TimeoutError, asyncio.CancelledError):
                 await asyncio.wait_for(task, timeout=5)
-        await self.kernels.close()
+        if self.kernels is not None:
+            await self.kernels.close()
 
 
 _release_registered = False

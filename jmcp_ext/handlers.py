@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import hmac
 import json
 import re
@@ -12,8 +14,6 @@ from jupyter_server.auth.decorator import allow_unauthenticated
 from jupyter_server.auth.identity import IdentityProvider, PasswordIdentityProvider
 from jupyter_server.base.handlers import APIHandler, JupyterHandler
 from jupyter_server.extension.handler import ExtensionHandlerMixin
-from mcp.server.auth.middleware.bearer_auth import AuthenticatedUser
-from mcp.server.auth.provider import AccessToken
 from tornado import web
 
 from ._version import __version__
@@ -25,6 +25,8 @@ if TYPE_CHECKING:
 #: What a client without a valid token is told (RFC 6750). No resource_metadata: advertising OAuth makes
 #: some clients start an OAuth flow instead of sending the configured header.
 WWW_AUTHENTICATE = 'Bearer realm="jupyter"'
+#: How long the first MCP request waits for the SDK to load before it is told to retry.
+STARTUP_WAIT_SECONDS = 30.0
 
 
 class _Base(ExtensionHandlerMixin, APIHandler):
@@ -97,6 +99,19 @@ class MCPHandler(_Base):
         return urlparse(origin).netloc.lower() == self.request.host.lower()
 
     async def _serve(self) -> None:
+        app = self.jmcp
+        if not app.session_manager_running:
+            app.request_build()
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(app.ready.wait(), timeout=STARTUP_WAIT_SECONDS)
+        if not app.session_manager_running or app.session_manager is None:
+            self.set_header("Retry-After", "1")
+            raise web.HTTPError(503, "jmcp is starting; retry in a moment")
+        # Only once the start-up thread has imported the SDK: importing it from two threads at once
+        # can deadlock on its circular imports.
+        from mcp.server.auth.middleware.bearer_auth import AuthenticatedUser
+        from mcp.server.auth.provider import AccessToken
+
         # The SDK binds each MCP session to the identity that created it. Jupyter's default identity
         # provider names a token-only client anew on every request (the name lives in a cookie that
         # many MCP clients drop), so there every holder of the server's token is one principal: the
@@ -108,7 +123,7 @@ class MCPHandler(_Base):
         principal = AuthenticatedUser(AccessToken(token="", client_id=name, scopes=[], subject=name))
         self._bridge = ASGIBridge(self)
         scope = build_scope(self, path=self.jmcp.mcp_path, user=principal)
-        await self._bridge.run(self.jmcp.session_manager.handle_request, scope)
+        await self._bridge.run(app.session_manager.handle_request, scope)
 
     def on_connection_close(self) -> None:
         if self._bridge is not None:
@@ -154,11 +169,12 @@ class HealthHandler(_Base):
     @allow_unauthenticated
     async def get(self) -> None:
         app = self.jmcp
+        app.request_build()
         body: dict[str, Any] = {
             "status": "ok" if app.session_manager_running else "starting",
             "service": "jmcp",
             "version": __version__,
-            "rtc": app.notebooks.rtc_available,
+            "rtc": app.notebooks.rtc_available if app.notebooks is not None else None,
             "sessions": app.active_sessions(),
         }
         if self.current_user is not None and not self._anonymous():
@@ -167,10 +183,10 @@ class HealthHandler(_Base):
                 user=getattr(self.current_user, "username", None),
                 root_dir=self.serverapp.root_dir,
                 read_only=app.read_only,
-                rtc_detail=app.notebooks.rtc_detail(),
                 tools=app.tool_names(),
-                open_rooms=len(app.notebooks.open_rooms()),
             )
+            if app.notebooks is not None:
+                body.update(rtc_detail=app.notebooks.rtc_detail(), open_rooms=len(app.notebooks.open_rooms()))
         self.set_header("Cache-Control", "no-store")
         self.finish(json.dumps(body))
 

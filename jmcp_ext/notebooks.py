@@ -10,8 +10,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import copy
+import json
 import time
 import uuid
+import weakref
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from logging import Logger
@@ -65,6 +67,7 @@ class Notebook(Protocol):
     def cell(self, index: int) -> CellDict: ...
     def cell_id(self, index: int) -> str: ...
     def ids(self) -> list[str]: ...
+    def index_of(self, cell_id: str) -> int | None: ...
     def metadata(self) -> dict[str, Any]: ...
     def insert(self, index: int, cell: CellDict) -> None: ...
     def set_source(self, index: int, source: str) -> None: ...
@@ -80,11 +83,65 @@ class Notebook(Protocol):
     async def save(self) -> None: ...
 
 
-def _find(ids: list[str], cell_id: str) -> int:
-    try:
-        return ids.index(cell_id)
-    except ValueError:
-        raise JMCPError(f"No cell with id {cell_id!r}; call read_notebook to see the current cell ids.") from None
+def _find(notebook: Notebook, cell_id: str) -> int:
+    index = notebook.index_of(cell_id)
+    if index is None:
+        raise JMCPError(f"No cell with id {cell_id!r}; call read_notebook to see the current cell ids.")
+    return index
+
+
+class _CellIds:
+    """The ids of a live notebook's cells in order, kept current from the cells array's change events.
+
+    Reading item i of a pycrdt Array walks the array from the start, so listing every id costs O(n²):
+    about a second for 10,000 cells. The list is built once per document and then follows the inserts
+    and deletes (local or from other peers) that the array reports.
+    """
+
+    def __init__(self, cells: Array) -> None:
+        self._cells = cells
+        self._ids: list[str] | None = None
+        cells.observe(self._changed)
+
+    def _changed(self, event: Any) -> None:
+        ids = self._ids
+        if ids is None:
+            return
+        try:
+            position = 0
+            for op in event.delta:
+                if "retain" in op:
+                    position += op["retain"]
+                elif "delete" in op:
+                    del ids[position : position + op["delete"]]
+                elif "insert" in op:
+                    new = [str(c.get("id", "")) if isinstance(c, Map) else "" for c in op["insert"]]
+                    ids[position:position] = new
+                    position += len(new)
+        except Exception:
+            self._ids = None  # rebuilt on next use
+
+    def ids(self) -> list[str]:
+        if self._ids is None:
+            self._ids = self._read_all()
+        return self._ids
+
+    def _read_all(self) -> list[str]:
+        # yrs serialises the whole array natively in O(n); reading item by item is O(n²).
+        try:
+            with self._cells.doc.transaction() as txn:
+                cells = json.loads(self._cells.integrated.to_json(txn._txn))
+            return [str(cell.get("id", "")) if isinstance(cell, dict) else "" for cell in cells]
+        except Exception:  # pycrdt internals changed: take the slow, public way
+            return [str(ycell.get("id", "")) for ycell in self._cells]
+
+    def rebuild(self) -> list[str]:
+        self._ids = None
+        return self.ids()
+
+
+#: One id list per live document (the room's YNotebook), dropped with the document.
+_CELL_IDS: weakref.WeakKeyDictionary[Any, _CellIds] = weakref.WeakKeyDictionary()
 
 
 class LiveNotebook:
@@ -96,6 +153,10 @@ class LiveNotebook:
         self.path = path
         self._nb = ynotebook
         self._cells: Array = ynotebook.ycells
+        index = _CELL_IDS.get(ynotebook)
+        if index is None:
+            index = _CELL_IDS[ynotebook] = _CellIds(self._cells)
+        self._index = index
 
     def __len__(self) -> int:
         return len(self._cells)
@@ -118,10 +179,25 @@ class LiveNotebook:
         return str(self._ycell(index).get("id", ""))
 
     def ids(self) -> list[str]:
-        return [str(ycell.get("id", "")) for ycell in self._cells]
+        ids = self._index.ids()
+        if len(ids) != len(self._cells):
+            ids = self._index.rebuild()
+        return list(ids)
+
+    def index_of(self, cell_id: str) -> int | None:
+        for attempt in range(2):
+            ids = self._index.ids() if attempt == 0 else self._index.rebuild()
+            try:
+                index = ids.index(cell_id)
+            except ValueError:
+                continue
+            # The list cannot see a cell's id being rewritten in place: check the one we found.
+            if index < len(self._cells) and self.cell_id(index) == cell_id:
+                return index
+        return None
 
     def find_cell(self, cell_id: str) -> int:
-        return _find(self.ids(), cell_id)
+        return _find(self, cell_id)
 
     def metadata(self) -> dict[str, Any]:
         meta = self._nb._ymeta.to_py() or {}
@@ -247,8 +323,11 @@ class FileNotebook:
     def ids(self) -> list[str]:
         return [str(c.get("id", "")) for c in self._cells]
 
+    def index_of(self, cell_id: str) -> int | None:
+        return next((i for i, c in enumerate(self._cells) if str(c.get("id", "")) == cell_id), None)
+
     def find_cell(self, cell_id: str) -> int:
-        return _find(self.ids(), cell_id)
+        return _find(self, cell_id)
 
     def metadata(self) -> dict[str, Any]:
         return dict(self._nb.get("metadata", {}))

@@ -5,16 +5,17 @@ from __future__ import annotations
 import functools
 import logging
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from mcp.server.mcpserver import MCPServer
 from mcp.server.mcpserver.exceptions import ToolError
 from mcp.shared.exceptions import MCPError
 
 from .._version import __version__
 from ..errors import JMCPError
-from . import editing, kernels, reading, running
 from .context import Services
+
+if TYPE_CHECKING:
+    from mcp.server.mcpserver import MCPServer
 
 INSTRUCTIONS = """\
 You are working inside a live Jupyter server; a person may be watching the same notebooks in JupyterLab.
@@ -51,6 +52,11 @@ WRITE_TOOLS = frozenset(
 
 def build_server(services: Services, *, read_only: bool = False, disabled: frozenset[str] = frozenset()) -> MCPServer:
     """An MCPServer with every tool registered, less the disabled ones."""
+    # Imported here: the MCP SDK is a large import, kept off Jupyter's start-up path (see app.py).
+    from mcp.server.mcpserver import MCPServer
+
+    from . import editing, kernels, reading, running
+
     root = logging.getLogger()
     handlers, level = list(root.handlers), root.level
     server: MCPServer = MCPServer(name="jmcp", version=__version__, instructions=INSTRUCTIONS)

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
-
-from mcp.server.mcpserver import Context
+from typing import TYPE_CHECKING, Any
 
 from ..errors import JMCPError
 from ..kernels import Kernels
 from ..notebooks import Notebook, NotebookStore
 from ..paths import normalize, require_notebook
+
+if TYPE_CHECKING:
+    from mcp.server.mcpserver import Context
 
 
 @dataclass
@@ -86,9 +87,9 @@ def resolve_cell(notebook: Notebook, cell: int | str) -> int:
     """The index of a cell given by index (negative counts from the end) or by cell id."""
     count = len(notebook)
     if isinstance(cell, str):
-        ids = notebook.ids()
-        if cell in ids:
-            return ids.index(cell)
+        found = notebook.index_of(cell)
+        if found is not None:
+            return found
         stripped = cell.strip()
         if stripped.lstrip("-").isdigit():
             cell = int(stripped)

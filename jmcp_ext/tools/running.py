@@ -64,8 +64,8 @@ class CellWriter:
     def index(self) -> int | None:
         if self._index < len(self.notebook) and self.notebook.cell_id(self._index) == self.cell_id:
             return self._index
-        ids = self.notebook.ids()
-        self._index = ids.index(self.cell_id) if self.cell_id in ids else -1
+        found = self.notebook.index_of(self.cell_id)
+        self._index = -1 if found is None else found
         return None if self._index < 0 else self._index
 
     def write(self, event: OutputEvent) -> None:
@@ -226,9 +226,10 @@ def register(server: MCPServer, services: Services) -> None:
         async with services.notebooks.editing(api_path) as notebook:
             ids = [notebook.cell_id(i) for i in range(len(notebook)) if notebook.cell(i).get("cell_type") == "code"]
             for number, cell_id in enumerate(ids, 1):
-                if cell_id not in notebook.ids():
+                found = notebook.index_of(cell_id)
+                if found is None:
                     continue  # deleted meanwhile
-                index = notebook.find_cell(cell_id)
+                index = found
                 execution = await run_cell(services, ctx, notebook, index, seconds)
                 with contextlib.suppress(Exception):
                     await ctx.report_progress(number, len(ids), f"ran cell {index}")

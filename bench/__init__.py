@@ -1,0 +1,1 @@
+"""Benchmarks of jmcp against its baselines: ``python -m bench`` (see README, "Benchmarks")."""

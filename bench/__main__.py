@@ -1,0 +1,232 @@
+"""``python -m bench``: measure jmcp against its baselines, side by side in one run, and print a table.
+
+PYTHONPATH=$PWD python -m bench            # full run (about 6 minutes on 2 cores)
+PYTHONPATH=$PWD python -m bench --quick    # smoke run: every row, few samples
+python -m bench --setup-baseline           # create the separate venv with jupyter-mcp-server
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import platform
+import sys
+import tempfile
+import time
+import traceback
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+
+from tests.support import running_server
+
+from . import other_server
+from .figures import Bench, Settings, help_time, start_time, write_notebook
+from .harness import Row, table
+
+#: Every row of the table, in order (the smoke test checks they are all printed).
+ROWS = {
+    "help": "`jmcp --help` wall time",
+    "start": "`jmcp start` until /mcp/healthz answers",
+    "start-ext": "`jupyter lab` with jmcp_ext vs without",
+    "exec-raw": "`execute_code` 1+1 via MCP vs raw AsyncKernelClient",
+    "exec-other": "jupyter-mcp-server `execute_code` 1+1 vs jmcp",
+    "cells-read_cell": "`read_cell` on 10,000 cells vs 10 cells",
+    "cells-insert_cell": "`insert_cell` on 10,000 cells vs 10 cells",
+    "cells-edit_cell_source": "`edit_cell_source` on 10,000 cells vs 10 cells",
+    "page": "`read_notebook` 50 cells (brief) of 10,000 vs of 50",
+    "collab": "MCP edit seen by a 2nd collaboration client, p50",
+    "concurrent": "16 concurrent MCP sessions, mixed, calls/s",
+    "memory": "server RSS after 10,000 tool calls",
+    "big-output": "`read_cell` of a cell that printed 10 MB",
+}
+GROUPS = {
+    "help": ["help"],
+    "start": ["start", "start-ext"],
+    "exec": ["exec-raw"],
+    "other": ["exec-other"],
+    "cells": ["cells-read_cell", "cells-insert_cell", "cells-edit_cell_source"],
+    "page": ["page"],
+    "collab": ["collab"],
+    "concurrent": ["concurrent"],
+    "memory": ["memory"],
+    "big-output": ["big-output"],
+}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="smoke mode: every row with a handful of samples")
+    parser.add_argument("--skip", default="", help=f"comma-separated groups to skip: {', '.join(GROUPS)}")
+    parser.add_argument("--only", default="", help="comma-separated groups to run (default: all)")
+    parser.add_argument("--json", type=Path, help="also write the rows as JSON to this file")
+    parser.add_argument("--setup-baseline", action="store_true", help="create the jupyter-mcp-server venv and exit")
+    args = parser.parse_args(argv)
+    if args.setup_baseline:
+        other_server.setup()
+        return 0
+    chosen = set(args.only.split(",")) - {""} if args.only else set(GROUPS)
+    chosen -= set(args.skip.split(","))
+    unknown = chosen - set(GROUPS)
+    if unknown:
+        parser.error(f"unknown groups: {', '.join(sorted(unknown))}")
+
+    started = time.monotonic()
+    with tempfile.TemporaryDirectory(prefix="jmcp-bench-") as tmp:
+        settings = Settings(quick=args.quick, work=Path(tmp))
+        rows = {key: Row(key, label) for key, label in ROWS.items()}
+        for group, keys in GROUPS.items():
+            if group not in chosen:
+                for key in keys:
+                    rows[key].skip("not selected")
+        run(settings, chosen, rows)
+    elapsed = time.monotonic() - started
+
+    print()
+    print(f"jmcp benchmarks ({'quick' if args.quick else 'full'} run, {elapsed:.0f} s) on {machine()}")
+    print()
+    print(table(list(rows.values())))
+    if args.json:
+        args.json.write_text(json.dumps([r.__dict__ for r in rows.values()], indent=1, default=str))
+    return 1 if any(r.met == "error" for r in rows.values()) else 0
+
+
+def machine() -> str:
+    import os
+
+    cpu = "?"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return (
+        f"{platform.system()} {platform.machine()}, {os.cpu_count()} cores ({cpu}), Python {platform.python_version()}"
+    )
+
+
+def guarded(rows: dict[str, Row], keys: list[str], fn: Callable[[], list[Row] | Row]) -> None:
+    progress(keys)
+    try:
+        result = fn()
+        for row in result if isinstance(result, list) else [result]:
+            rows[row.key] = row
+    except Exception as exc:
+        traceback.print_exc()
+        for key in keys:
+            rows[key].fail(f"{type(exc).__name__}: {exc}"[:300])
+
+
+async def aguarded(rows: dict[str, Row], keys: list[str], fn: Callable[[], Awaitable[list[Row] | Row]]) -> None:
+    progress(keys)
+    try:
+        result = await fn()
+        for row in result if isinstance(result, list) else [result]:
+            rows[row.key] = row
+    except Exception as exc:
+        traceback.print_exc()
+        for key in keys:
+            rows[key].fail(f"{type(exc).__name__}: {exc}"[:300])
+
+
+def progress(keys: list[str]) -> None:
+    print(f"[bench] {', '.join(keys)} ...", file=sys.stderr, flush=True)
+
+
+def run(s: Settings, chosen: set[str], rows: dict[str, Row]) -> None:
+    # Process-level figures first, while no server of ours competes for the CPU.
+    if "help" in chosen:
+        guarded(rows, GROUPS["help"], lambda: help_time(s))
+    if "start" in chosen:
+        guarded(rows, GROUPS["start"], lambda: start_time(s))
+    server_groups = [
+        g for g in ("exec", "cells", "page", "collab", "concurrent", "memory", "big-output") if g in chosen
+    ]
+    if "other" in chosen:
+        row = rows["exec-other"]
+        row.target = ">= 20x faster"
+        if not other_server.available():
+            row.skip(
+                f"no jupyter-mcp-server venv at {other_server.VENV}: create it with `python -m bench "
+                "--setup-baseline` (or point JMCP_BENCH_BASELINE_VENV at one)"
+            )
+        else:
+            server_groups.insert(1, "other")
+    if server_groups:
+        asyncio.run(with_server(s, server_groups, rows))
+
+
+async def with_server(s: Settings, groups: list[str], rows: dict[str, Row]) -> None:
+    # jupyter lab with collaboration, as a person would run it (and as the comparison server runs).
+    with running_server(s.work / "root", s.work / "home", app="lab") as server:
+        bench = Bench(s, server)
+        steps = {
+            "exec": bench.execute,
+            "other": lambda: compare_other(s, bench),
+            "cells": bench.cells,
+            "page": bench.page,
+            "collab": bench.collaboration,
+            "concurrent": bench.concurrency,
+            "big-output": bench.big_output,
+            "memory": bench.memory,  # last: it leaves many edits behind
+        }
+        for group, step in steps.items():
+            if group in groups:
+                await aguarded(rows, GROUPS[group], step)
+
+
+async def compare_other(s: Settings, bench: Bench) -> Row:
+    """execute_code 1+1 on jupyter-mcp-server and on jmcp, both servers up, calls interleaved."""
+    import httpx2
+
+    from tests.support import call
+
+    from .harness import Stopwatch, median_ms
+
+    row = Row("exec-other", ROWS["exec-other"], target=">= 20x faster")
+    root = s.work / "other-root"
+    root.mkdir(parents=True, exist_ok=True)
+    write_notebook(root / "exec-other.ipynb", 1)
+    write_notebook(bench.server.root / "exec-other.ipynb", 1)
+    server = await asyncio.to_thread(other_server.OtherServer(root, s.work / "other-home", "exec-other.ipynb").start)
+    n = s.n(50, 5)
+    try:
+        async with httpx2.AsyncClient(timeout=120) as http, bench.client() as ours:
+            theirs = other_server.OtherClient(server, http)
+            await theirs.rpc(
+                "initialize",
+                {"protocolVersion": "2024-11-05", "capabilities": {}, "clientInfo": {"name": "bench", "version": "1"}},
+            )
+            tools = [t["name"] for t in (await theirs.rpc("tools/list"))["tools"]]
+            await theirs.call("use_notebook", notebook_name="bench", notebook_path="exec-other.ipynb", mode="connect")
+            await call(ours, "use_notebook", path="exec-other.ipynb")
+            their_times, our_times = [], []
+            for i in range(n + 3):
+                with Stopwatch() as a:
+                    text = await theirs.call("execute_code", code="1+1")
+                with Stopwatch() as b:
+                    await call(ours, "execute_code", code="1+1")
+                if i >= 3:
+                    their_times.append(a.seconds)
+                    our_times.append(b.seconds)
+            if "2" not in text:
+                raise RuntimeError(f"unexpected answer from jupyter-mcp-server: {text[:300]}")
+    finally:
+        await asyncio.to_thread(server.stop)
+    t, o = median_ms(their_times), median_ms(our_times)
+    return row.set(
+        t,
+        o,
+        met=t / o >= 20,
+        note=(
+            f"jupyter-mcp-server {other_server.version()} in extension mode (jupyter lab, its own venv, JSON-RPC "
+            f"POST /mcp) vs jmcp, interleaved, median of {n}; value = theirs, baseline = jmcp; "
+            f"its tools: {', '.join(tools)}"
+        ),
+    )
+
+
+if __name__ == "__main__":
+    sys.exit(main())

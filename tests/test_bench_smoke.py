@@ -1,0 +1,37 @@
+"""The benchmark harness runs end to end in quick mode and prints every row (it must not rot)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import pytest
+
+from bench.__main__ import ROWS
+from tests.support import REPO_ROOT
+
+
+@pytest.mark.slow
+def test_quick_bench_prints_every_row_and_no_errors() -> None:
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO_ROOT), env.get("PYTHONPATH")]))
+    # The server-start figure starts JupyterLab three times; the other figures cover the harness.
+    result = subprocess.run(
+        [sys.executable, "-m", "bench", "--quick", "--skip", "start,other"],
+        cwd=REPO_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    table = result.stdout
+    assert result.returncode == 0, f"{table}\n{result.stderr[-5000:]}"
+    rows = [line for line in table.splitlines() if line.startswith("| ")]
+    for label in ROWS.values():
+        matching = [row for row in rows if row.startswith(f"| {label} ")]
+        assert len(matching) == 1, f"row {label!r} missing:\n{table}"
+        met = matching[0].rstrip(" |").rsplit("|", 1)[1].strip()
+        assert met in ("yes", "NO", "n/a", "skipped"), matching[0]
+    for label in ("`jmcp start` until /mcp/healthz answers", "jupyter-mcp-server `execute_code` 1+1 vs jmcp"):
+        assert next(row for row in rows if row.startswith(f"| {label} ")).rstrip(" |").endswith("skipped")
