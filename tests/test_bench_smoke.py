@@ -13,6 +13,7 @@ from tests.support import REPO_ROOT
 
 
 @pytest.mark.slow
+@pytest.mark.soak
 def test_quick_bench_prints_every_row_and_no_errors() -> None:
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO_ROOT), env.get("PYTHONPATH")]))

@@ -55,6 +55,7 @@ async def _release_after(tmp_path: Path, total: int) -> None:
         async with mcp_client(srv.mcp_url, srv.token) as client:
             for n in range(notebooks):
                 await call(client, "create_notebook", path=f"res/nb{n}.ipynb")
+                await call(client, "insert_cell", source="first = 1")  # read_cell(-1) needs a cell
 
         def rooms() -> int:
             return int(httpx2.get(f"{srv.mcp_url}/healthz", headers=srv.headers).json()["open_rooms"])
@@ -81,11 +82,13 @@ async def _release_after(tmp_path: Path, total: int) -> None:
 
 
 @pytest.mark.slow
+@pytest.mark.soak
 async def test_rooms_memory_and_fds_return_to_the_warm_level_after_2000_calls(tmp_path: Path) -> None:
     await _release_after(tmp_path, 2000)
 
 
 @pytest.mark.slow
+@pytest.mark.soak
 @pytest.mark.skipif(not os.environ.get("JMCP_LONG"), reason="set JMCP_LONG=1 (about 3 minutes)")
 async def test_rooms_memory_and_fds_return_to_the_warm_level_after_10000_calls(tmp_path: Path) -> None:
     await _release_after(tmp_path, 10_000)
@@ -100,6 +103,7 @@ SESSIONS = 16
 
 
 @pytest.mark.slow
+@pytest.mark.soak
 async def test_sixteen_sessions_of_mixed_calls_without_an_error_or_a_lost_edit(tmp_path: Path) -> None:
     with running_server(tmp_path / "root", tmp_path / "home") as srv:
         (srv.root / "load").mkdir()
