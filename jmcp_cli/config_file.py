@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from .errors import ConfigFileError
+from .private_files import write_private
 
 Format = Literal["json", "toml"]
 BACKUP_SUFFIX = ".jmcp-backup"
@@ -93,22 +94,6 @@ def dump(doc: dict[str, Any], fmt: Format) -> str:
     return tomli_w.dumps(doc)
 
 
-def _atomic_write(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.jmcp-{os.getpid()}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-            f.flush()
-            os.fsync(f.fileno())
-        os.chmod(tmp, 0o600)
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-
-
 def write_entry(target: Target, name: str, entry: dict[str, Any] | None) -> WriteResult:
     """Set (or with ``entry=None`` remove) our entry in ``target``; see the module docstring."""
     # Write through a symlink (dotfile managers), not over it.
@@ -131,7 +116,7 @@ def write_entry(target: Target, name: str, entry: dict[str, Any] | None) -> Writ
             backup = path.with_name(path.name + BACKUP_SUFFIX)
             shutil.copyfile(path, backup)
             os.chmod(backup, 0o600)
-        _atomic_write(path, dump(new, target.fmt))
+        write_private(path, dump(new, target.fmt))
     except OSError as e:
         raise ConfigFileError(f"cannot write {path}: {e}; the file was left as it was") from e
     return WriteResult(path, changed=True, backup=backup)

@@ -9,7 +9,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 from . import paths, tokens
 from .errors import JmcpError
-from .tokens import write_private
+from .private_files import write_private
 
 DEFAULT_PORT = 4040
 DEFAULT_IP = "127.0.0.1"

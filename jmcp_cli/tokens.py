@@ -1,10 +1,8 @@
 """The stored Jupyter token: generated once, kept in a 0600 file, reused by every start."""
 
-import os
-from pathlib import Path
-
 from . import paths
 from .errors import JmcpError
+from .private_files import write_private
 
 TOKEN_BYTES = 32
 
@@ -21,21 +19,6 @@ def mask(token: str) -> str:
     if len(token) <= 8:
         return "*" * len(token)
     return f"{token[:4]}…{token[-4:]}"
-
-
-def write_private(path: Path, text: str) -> None:
-    """Write ``text`` atomically to ``path`` with mode 0600 (the file never exists with wider mode)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-        os.chmod(tmp, 0o600)
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
 
 
 def load() -> str | None:
