@@ -6,10 +6,12 @@ import contextlib
 import json
 import os
 import secrets
+import shutil
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
@@ -20,6 +22,37 @@ import httpx2
 
 STARTUP_TIMEOUT = 60.0
 REPO_ROOT = Path(__file__).resolve().parents[1]
+
+
+NPM_NETWORK_ERRORS = ("ENOTFOUND", "EAI_AGAIN", "ETIMEDOUT", "ECONNREFUSED", "ECONNRESET", "network")
+
+
+def npm_tool(package: str, binary: str, prefix_name: str | None = None) -> Path:
+    """An npm package's executable, installed once into a cache prefix (``JMCP_TEST_CACHE``).
+
+    Skips the test when npm is missing or the registry cannot be reached; fails on any other error.
+    """
+    import pytest
+
+    npm = shutil.which("npm")
+    if npm is None:
+        pytest.skip(f"npm is not installed: cannot install {package}")
+    cache = Path(os.environ.get("JMCP_TEST_CACHE", Path(tempfile.gettempdir()) / "jmcp-test-cache"))
+    prefix = cache / (prefix_name or package.replace("/", "_").lstrip("@"))
+    path = prefix / "node_modules" / ".bin" / binary
+    if not path.exists():
+        prefix.mkdir(parents=True, exist_ok=True)
+        proc = subprocess.run(
+            [npm, "install", "--no-fund", "--no-audit", "--prefix", str(prefix), package],
+            capture_output=True,
+            text=True,
+            timeout=600,
+        )
+        if proc.returncode != 0:
+            if any(err in proc.stderr for err in NPM_NETWORK_ERRORS):
+                pytest.skip(f"npm registry unreachable: {proc.stderr.strip().splitlines()[-1]}")
+            raise AssertionError(f"npm install {package} failed:\n{proc.stderr}")
+    return path
 
 
 def free_port() -> int:

@@ -1,39 +1,20 @@
 """Claude Code's own CLI accepts what `jmcp config claude` writes and connects to the server."""
 
 import os
-import shutil
 import subprocess
-import tempfile
 from pathlib import Path
 
 import pytest
 
-from .helpers import run, start_jmcp
+from tests.support import npm_tool
 
-NETWORK_ERRORS = ("ENOTFOUND", "EAI_AGAIN", "ETIMEDOUT", "ECONNREFUSED", "ECONNRESET", "network")
+from .helpers import run, start_jmcp
 
 
 @pytest.fixture(scope="session")
 def claude_cli() -> Path:
     """`claude`, installed once into a cache prefix (JMCP_TEST_CACHE, default: the tmp dir)."""
-    npm = shutil.which("npm")
-    if npm is None:
-        pytest.skip("npm is not installed: cannot install @anthropic-ai/claude-code")
-    prefix = Path(os.environ.get("JMCP_TEST_CACHE", Path(tempfile.gettempdir()) / "jmcp-test-cache")) / "claude-code"
-    binary = prefix / "node_modules" / ".bin" / "claude"
-    if not binary.exists():
-        prefix.mkdir(parents=True, exist_ok=True)
-        proc = subprocess.run(
-            [npm, "install", "--no-fund", "--no-audit", "--prefix", str(prefix), "@anthropic-ai/claude-code"],
-            capture_output=True,
-            text=True,
-            timeout=600,
-        )
-        if proc.returncode != 0:
-            if any(err in proc.stderr for err in NETWORK_ERRORS):
-                pytest.skip(f"npm registry unreachable: {proc.stderr.strip().splitlines()[-1]}")
-            raise AssertionError(f"npm install @anthropic-ai/claude-code failed:\n{proc.stderr}")
-    return binary
+    return npm_tool("@anthropic-ai/claude-code", "claude", prefix_name="claude-code")
 
 
 def claude(binary: Path, *args: str) -> subprocess.CompletedProcess[str]:

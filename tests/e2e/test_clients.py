@@ -4,9 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
-import subprocess
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -15,11 +12,10 @@ import pytest
 
 from jmcp_cli import tokens
 from tests.cli.helpers import Running, run_subprocess, start_jmcp
-from tests.support import REPO_ROOT, call, mcp_client
+from tests.support import REPO_ROOT, call, mcp_client, npm_tool
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
-NETWORK_ERRORS = ("ENOTFOUND", "EAI_AGAIN", "ETIMEDOUT", "ECONNREFUSED", "ECONNRESET", "network")
 CLIENT_TIMEOUT = 60.0
 
 
@@ -59,24 +55,7 @@ def jmcp(isolated: Path) -> Iterator[Running]:
 @pytest.fixture(scope="module")
 def mcp_remote() -> Path:
     """An npm project with `mcp-remote` installed once into a cache prefix (JMCP_TEST_CACHE)."""
-    npm = shutil.which("npm")
-    if npm is None:
-        pytest.skip("npm is not installed: cannot install mcp-remote")
-    cache = Path(os.environ.get("JMCP_TEST_CACHE", Path(tempfile.gettempdir()) / "jmcp-test-cache"))
-    prefix = cache / "mcp-remote"
-    if not (prefix / "node_modules" / ".bin" / "mcp-remote").exists():
-        prefix.mkdir(parents=True, exist_ok=True)
-        proc = subprocess.run(
-            [npm, "install", "--no-fund", "--no-audit", "--prefix", str(prefix), "mcp-remote"],
-            capture_output=True,
-            text=True,
-            timeout=600,
-        )
-        if proc.returncode != 0:
-            if any(err in proc.stderr for err in NETWORK_ERRORS):
-                pytest.skip(f"npm registry unreachable: {proc.stderr.strip().splitlines()[-1]}")
-            raise AssertionError(f"npm install mcp-remote failed:\n{proc.stderr}")
-    return prefix
+    return npm_tool("mcp-remote", "mcp-remote").parents[2]
 
 
 def printed_entry(client: str, *args: str) -> dict[str, Any]:

@@ -3,20 +3,15 @@
 from __future__ import annotations
 
 import contextlib
-import os
-import shutil
 import signal
 import subprocess
-import tempfile
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import httpx2
-import pytest
 
 STARTUP_TIMEOUT = 90.0
-NETWORK_ERRORS = ("ENOTFOUND", "EAI_AGAIN", "ETIMEDOUT", "ECONNREFUSED", "ECONNRESET", "network")
 
 
 def wait_responding(
@@ -53,26 +48,3 @@ def background(argv: list[str], env: dict[str, str], log: Path, cwd: Path) -> It
             except subprocess.TimeoutExpired:
                 proc.kill()
                 proc.wait(timeout=10)
-
-
-def npm_tool(package: str, binary: str) -> Path:
-    """An npm package's executable, installed once into the test cache (JMCP_TEST_CACHE)."""
-    npm = shutil.which("npm")
-    if npm is None:
-        pytest.skip(f"npm is not installed: cannot install {package}")
-    cache = Path(os.environ.get("JMCP_TEST_CACHE", Path(tempfile.gettempdir()) / "jmcp-test-cache"))
-    prefix = cache / package.replace("/", "_").lstrip("@")
-    path = prefix / "node_modules" / ".bin" / binary
-    if not path.exists():
-        prefix.mkdir(parents=True, exist_ok=True)
-        proc = subprocess.run(
-            [npm, "install", "--no-fund", "--no-audit", "--prefix", str(prefix), package],
-            capture_output=True,
-            text=True,
-            timeout=600,
-        )
-        if proc.returncode != 0:
-            if any(err in proc.stderr for err in NETWORK_ERRORS):
-                pytest.skip(f"npm registry unreachable: {proc.stderr.strip().splitlines()[-1]}")
-            raise AssertionError(f"npm install {package} failed:\n{proc.stderr}")
-    return path

@@ -15,9 +15,9 @@ import anyio
 import httpx2
 import pytest
 
-from tests.support import REPO_ROOT, call, free_port, isolated_env, mcp_client, text_of
+from tests.support import REPO_ROOT, call, free_port, isolated_env, mcp_client, npm_tool, text_of
 
-from .processes import background, npm_tool, wait_responding
+from .processes import background, wait_responding
 
 pytestmark = [pytest.mark.slow, pytest.mark.hub]
 
