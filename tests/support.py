@@ -21,6 +21,14 @@ from typing import Any
 import httpx2
 
 STARTUP_TIMEOUT = 60.0
+#: A raw 2025-11-25 initialize request and the headers Streamable HTTP wants, for tests below the SDK.
+INIT = {
+    "jsonrpc": "2.0",
+    "id": 1,
+    "method": "initialize",
+    "params": {"protocolVersion": "2025-11-25", "capabilities": {}, "clientInfo": {"name": "t", "version": "0"}},
+}
+JSON_HEADERS = {"Content-Type": "application/json", "Accept": "application/json, text/event-stream"}
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
 

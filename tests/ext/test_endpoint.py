@@ -11,15 +11,7 @@ from pathlib import Path
 import httpx2
 import pytest
 
-from tests.support import JupyterServer, call, isolated_env, mcp_client, running_server, text_of
-
-INIT = {
-    "jsonrpc": "2.0",
-    "id": 1,
-    "method": "initialize",
-    "params": {"protocolVersion": "2025-11-25", "capabilities": {}, "clientInfo": {"name": "t", "version": "0"}},
-}
-JSON_HEADERS = {"Content-Type": "application/json", "Accept": "application/json, text/event-stream"}
+from tests.support import INIT, JSON_HEADERS, JupyterServer, call, isolated_env, mcp_client, running_server, text_of
 
 EXPECTED_TOOLS = {
     "list_files", "list_notebooks", "create_notebook", "use_notebook", "read_notebook", "read_cell",

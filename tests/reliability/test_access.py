@@ -13,15 +13,8 @@ import httpx2
 import pytest
 
 from tests.reliability.identity import TOKENS
-from tests.support import JupyterServer, call, mcp_client, running_server
+from tests.support import INIT, JSON_HEADERS, JupyterServer, call, mcp_client, running_server
 
-INIT = {
-    "jsonrpc": "2.0",
-    "id": 1,
-    "method": "initialize",
-    "params": {"protocolVersion": "2025-11-25", "capabilities": {}, "clientInfo": {"name": "t", "version": "0"}},
-}
-JSON_HEADERS = {"Content-Type": "application/json", "Accept": "application/json, text/event-stream"}
 METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]
 SUBPATHS = ["mcp", "mcp/", "mcp/anything", "mcp/healthz/x", "mcp/sse", "mcp/messages/", "mcp/a/b/c", "mcp/healthz"]
 

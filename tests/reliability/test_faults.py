@@ -14,6 +14,8 @@ import httpx2
 import pytest
 
 from tests.support import (
+    INIT,
+    JSON_HEADERS,
     JupyterServer,
     call,
     call_error,
@@ -23,13 +25,6 @@ from tests.support import (
     wait_until,
 )
 
-JSON_HEADERS = {"Content-Type": "application/json", "Accept": "application/json, text/event-stream"}
-INIT = {
-    "jsonrpc": "2.0",
-    "id": 1,
-    "method": "initialize",
-    "params": {"protocolVersion": "2025-11-25", "capabilities": {}, "clientInfo": {"name": "t", "version": "0"}},
-}
 FAULTS = {"injected": 0}
 
 

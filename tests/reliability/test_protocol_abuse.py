@@ -13,15 +13,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.support import JupyterServer, call, mcp_client
+from tests.support import INIT, JSON_HEADERS, JupyterServer, call, mcp_client
 
-JSON_HEADERS = {"Content-Type": "application/json", "Accept": "application/json, text/event-stream"}
-INIT = {
-    "jsonrpc": "2.0",
-    "id": 1,
-    "method": "initialize",
-    "params": {"protocolVersion": "2025-11-25", "capabilities": {}, "clientInfo": {"name": "t", "version": "0"}},
-}
 TOOLS_LIST = {"jsonrpc": "2.0", "id": 9, "method": "tools/list"}
 #: Requests sent by this module, for the report.
 SENT = {"count": 0}
