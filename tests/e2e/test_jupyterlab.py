@@ -173,6 +173,36 @@ async def test_the_unsaved_marker_clears_by_itself_and_the_file_holds_the_edit(n
     print(f"unsaved marker shown after the MCP edit: {seen}; cleared: yes")
 
 
+async def test_the_marker_set_by_typing_clears_by_itself_around_an_agent_edit(notebook: NotebookTab) -> None:
+    # The check the troubleshooting docs give users: type, see the unsaved marker, see it clear without
+    # saving by hand. Here the agent edits the notebook in between, and the file ends with both texts.
+    await notebook.page.evaluate(
+        """name => {
+            const tab = [...document.querySelectorAll('.lm-DockPanel .lm-TabBar-tab')]
+                .find(t => t.textContent.includes(name));
+            window.__jmcpDirtySeen = false;
+            new MutationObserver(() => {
+                if (tab.classList.contains('jp-mod-dirty')) window.__jmcpDirtySeen = true;
+            }).observe(tab, {attributes: true, attributeFilter: ['class']});
+        }""",
+        notebook.name,
+    )
+    await notebook.source(0).click()
+    await notebook.page.keyboard.press("Control+End")
+    await notebook.page.keyboard.type("  # person")
+
+    async def marker_seen() -> bool:
+        return bool(await notebook.page.evaluate("window.__jmcpDirtySeen"))
+
+    await eventually(marker_seen, "the unsaved marker after typing")
+    async with agent(notebook) as client:
+        await call(client, "insert_cell", source="agent = 1")
+    expected = ["print('first')  # person", "agent = 1"]
+    await sources_become(notebook, expected)
+    await expect(notebook.tab).not_to_have_class(re.compile(DIRTY), timeout=WAIT_MS)
+    await on_disk(notebook.server, notebook.name, lambda s: s == expected, "the person's and the agent's text")
+
+
 async def test_text_typed_in_the_browser_while_the_agent_edits_another_cell_is_kept(notebook: NotebookTab) -> None:
     typed = "  # typed in the browser, one key at a time"
     async with agent(notebook) as client:
