@@ -150,10 +150,9 @@ async def test_edit_move_and_delete_through_mcp_are_reflected_in_the_tab(noteboo
     await on_disk(notebook.server, notebook.name, lambda s: s == ["c = 3", "b = 20"], "the edits")
 
 
-async def test_the_unsaved_marker_clears_by_itself_and_the_file_holds_the_edit(notebook: NotebookTab) -> None:
-    await expect(notebook.tab).not_to_have_class(re.compile(DIRTY))
-    # Record whether the marker shows at any moment, however briefly.
-    await notebook.page.evaluate(
+async def watch_unsaved_marker(tab: NotebookTab) -> None:
+    """Record in the page whether the tab's unsaved marker shows at any moment, however briefly."""
+    await tab.page.evaluate(
         """name => {
             const tab = [...document.querySelectorAll('.lm-DockPanel .lm-TabBar-tab')]
                 .find(t => t.textContent.includes(name));
@@ -162,39 +161,35 @@ async def test_the_unsaved_marker_clears_by_itself_and_the_file_holds_the_edit(n
                 if (tab.classList.contains('jp-mod-dirty')) window.__jmcpDirtySeen = true;
             }).observe(tab, {attributes: true, attributeFilter: ['class']});
         }""",
-        notebook.name,
+        tab.name,
     )
+
+
+async def unsaved_marker_seen(tab: NotebookTab) -> bool:
+    return bool(await tab.page.evaluate("window.__jmcpDirtySeen"))
+
+
+async def test_the_unsaved_marker_clears_by_itself_and_the_file_holds_the_edit(notebook: NotebookTab) -> None:
+    await expect(notebook.tab).not_to_have_class(re.compile(DIRTY))
+    await watch_unsaved_marker(notebook)
     async with agent(notebook) as client:
         await call(client, "edit_cell_source", cell=0, old="first", new="edited by the agent")
     await expect(notebook.source(0)).to_have_text("print('edited by the agent')")
     await on_disk(notebook.server, notebook.name, lambda s: s == ["print('edited by the agent')"], "the edit")
     await expect(notebook.tab).not_to_have_class(re.compile(DIRTY), timeout=WAIT_MS)
-    seen = await notebook.page.evaluate("window.__jmcpDirtySeen")
+    seen = await unsaved_marker_seen(notebook)
     print(f"unsaved marker shown after the MCP edit: {seen}; cleared: yes")
 
 
 async def test_the_marker_set_by_typing_clears_by_itself_around_an_agent_edit(notebook: NotebookTab) -> None:
     # The check the troubleshooting docs give users: type, see the unsaved marker, see it clear without
     # saving by hand. Here the agent edits the notebook in between, and the file ends with both texts.
-    await notebook.page.evaluate(
-        """name => {
-            const tab = [...document.querySelectorAll('.lm-DockPanel .lm-TabBar-tab')]
-                .find(t => t.textContent.includes(name));
-            window.__jmcpDirtySeen = false;
-            new MutationObserver(() => {
-                if (tab.classList.contains('jp-mod-dirty')) window.__jmcpDirtySeen = true;
-            }).observe(tab, {attributes: true, attributeFilter: ['class']});
-        }""",
-        notebook.name,
-    )
+    await watch_unsaved_marker(notebook)
     await notebook.source(0).click()
     await notebook.page.keyboard.press("Control+End")
     await notebook.page.keyboard.type("  # person")
 
-    async def marker_seen() -> bool:
-        return bool(await notebook.page.evaluate("window.__jmcpDirtySeen"))
-
-    await eventually(marker_seen, "the unsaved marker after typing")
+    await eventually(lambda: unsaved_marker_seen(notebook), "the unsaved marker after typing")
     async with agent(notebook) as client:
         await call(client, "insert_cell", source="agent = 1")
     expected = ["print('first')  # person", "agent = 1"]
