@@ -3,5 +3,5 @@
 from mcp.server.mcpserver.exceptions import ToolError
 
 
-class JMCPError(ToolError):
+class JmcpError(ToolError):
     """A failure the caller can act on; reaches the client as a tool error, never as an HTTP error."""

@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-import functools
+import contextlib
+import importlib
 import logging
-from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING, Any
-
-from mcp.server.mcpserver.exceptions import ToolError
-from mcp.shared.exceptions import MCPError
+from collections.abc import AsyncIterator
+from typing import TYPE_CHECKING
 
 from .._version import __version__
-from ..errors import JMCPError
-from .context import Services
+from .context import Limits, Services, services_of
 
 if TYPE_CHECKING:
     from mcp.server.mcpserver import MCPServer
@@ -28,70 +25,35 @@ You are working inside a live Jupyter server; a person may be watching the same 
   a timeout interrupts the kernel. Use execute_code for quick checks that should not add cells.
 """
 
-log = logging.getLogger(__name__)
-
-#: Tools that change notebooks or run code; removed in read-only mode.
-WRITE_TOOLS = frozenset(
-    {
-        "create_notebook",
-        "insert_cell",
-        "overwrite_cell_source",
-        "edit_cell_source",
-        "delete_cells",
-        "move_cell",
-        "clear_outputs",
-        "execute_cell",
-        "insert_execute_code_cell",
-        "execute_code",
-        "run_all_cells",
-        "restart_kernel",
-        "interrupt_kernel",
-    }
-)
+#: The modules whose ``@tool`` functions the server offers, in the order tools/list shows them.
+TOOL_MODULES = ("files", "notebooks", "reading", "editing", "running", "kernels")
 
 
 def build_server(services: Services, *, read_only: bool = False, disabled: frozenset[str] = frozenset()) -> MCPServer:
-    """An MCPServer with every tool registered, less the disabled ones."""
-    # Imported here: the MCP SDK is a large import, kept off Jupyter's start-up path (see app.py).
+    """An MCPServer offering the selected tools; each tool reaches ``services`` through its lifespan."""
+    # Imported here: the MCP SDK is a large import, kept off Jupyter's start-up path (see runtime.py).
     from mcp.server.mcpserver import MCPServer
 
-    from . import editing, kernels, reading, running
+    from .registry import explain_crashes, selected
+
+    for module in TOOL_MODULES:
+        importlib.import_module(f"{__name__}.{module}")  # each module's @tool functions register themselves
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_: MCPServer[Services]) -> AsyncIterator[Services]:
+        yield services
 
     root = logging.getLogger()
     handlers, level = list(root.handlers), root.level
-    server: MCPServer = MCPServer(name="jmcp", version=__version__, instructions=INSTRUCTIONS)
+    server: MCPServer[Services] = MCPServer(
+        name="jmcp", version=__version__, instructions=INSTRUCTIONS, lifespan=lifespan
+    )
     # MCPServer() calls logging.basicConfig with its own handler: give the root logger back to Jupyter.
     root.handlers[:] = handlers
     root.setLevel(level)
-    for module in (reading, editing, running, kernels):
-        module.register(server, services)
-    removed = set(disabled) | (WRITE_TOOLS if read_only else set())
-    for tool in list(server._tool_manager.list_tools()):
-        if tool.name in removed:
-            server.remove_tool(tool.name)
-        else:
-            tool.fn = _explain_crashes(tool.name, tool.fn)
+    for spec in selected(read_only=read_only, disabled=disabled):
+        server.add_tool(explain_crashes(spec), name=spec.name, annotations=spec.annotations, structured_output=False)
     return server
 
 
-def _explain_crashes(name: str, fn: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[Any]]:
-    """Turn an unexpected exception into a tool error the model can act on (the SDK would say only
-    "Error executing tool"); the traceback goes to the server log."""
-
-    @functools.wraps(fn)
-    async def wrapper(**kwargs: Any) -> Any:
-        try:
-            return await fn(**kwargs)
-        except (ToolError, MCPError):
-            raise
-        except Exception as exc:
-            log.exception("jmcp tool %s failed", name)
-            raise JMCPError(
-                f"Unexpected {type(exc).__name__} in {name}: {exc}. The Jupyter server log has the details; "
-                "retry, or re-open the notebook with use_notebook."
-            ) from exc
-
-    return wrapper
-
-
-__all__ = ["Services", "build_server"]
+__all__ = ["Limits", "Services", "build_server", "services_of"]

@@ -6,7 +6,7 @@ from typing import Any
 
 from jupyter_ydoc import YNotebook
 
-from jmcp_ext.notebooks import LiveNotebook, new_cell
+from jmcp_ext.notebooks import LiveNotebook, find_cell, new_cell
 
 
 def notebook_of(count: int) -> YNotebook:
@@ -34,7 +34,7 @@ def test_cell_ids_follow_inserts_deletes_and_moves() -> None:
         assert view.ids() == actual_ids(ynb)
         assert view.index_of(added["id"]) == actual_ids(ynb).index(added["id"])
         assert view.index_of("c0") is None
-        assert view.find_cell("c49") == actual_ids(ynb).index("c49")
+        assert find_cell(view, "c49") == actual_ids(ynb).index("c49")
 
 
 def test_cell_ids_follow_changes_made_by_another_peer() -> None:

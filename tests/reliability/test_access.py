@@ -64,15 +64,20 @@ def test_same_length_wrong_tokens_are_refused_whichever_byte_differs(server: Jup
 def test_the_handler_compares_tokens_only_with_compare_digest() -> None:
     # jupyter_server 2.21's IdentityProvider.get_user_token compares with `==`; our /mcp handler refuses a
     # wrong header token first with hmac.compare_digest, and never compares a token with == itself.
-    from jmcp_ext import handlers
+    from jmcp_ext import auth, handlers
 
-    tree = ast.parse(inspect.getsource(handlers))
+    for module in (auth, handlers):
+        _assert_no_token_equality(inspect.getsource(module))
+    assert "hmac.compare_digest" in inspect.getsource(auth.header_token_matches)
+    assert "header_token_matches(" in inspect.getsource(handlers.MCPHandler.prepare)
+
+
+def _assert_no_token_equality(source: str) -> None:
+    tree = ast.parse(source)
     for node in ast.walk(tree):
         if isinstance(node, ast.Compare) and any(isinstance(op, ast.Eq | ast.NotEq) for op in node.ops):
             names = {n.attr if isinstance(n, ast.Attribute) else getattr(n, "id", "") for n in ast.walk(node)}
             assert not names & {"token", "expected", "group"}, ast.unparse(node)
-    source = inspect.getsource(handlers.MCPHandler._header_token_matches)
-    assert "hmac.compare_digest" in source
 
 
 async def test_the_token_never_reaches_the_debug_log(tmp_path: Path) -> None:

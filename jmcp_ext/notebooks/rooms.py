@@ -1,0 +1,125 @@
+"""Collaboration rooms jmcp opened itself: their ids, which are open, and releasing them once idle.
+
+The collaboration extension only cleans a room up when a browser's websocket closes, so rooms the server
+opens for an agent would otherwise live (and poll their file every second) forever. This is the one
+module that leans on jupyter-collaboration's internals (its room locks, file loaders and rooms' saving
+state); nothing else in jmcp needs them.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from dataclasses import dataclass
+from logging import Logger
+from typing import Any
+
+
+@dataclass
+class _OpenedRoom:
+    room_id: str
+    last_used: float
+    pins: int = 0
+
+
+class Rooms:
+    """Tracks the rooms jmcp opened, keeps them open while in use, and releases them when idle."""
+
+    def __init__(self, serverapp: Any, log: Logger, *, idle_seconds: float) -> None:
+        self._serverapp = serverapp
+        self._log = log
+        self._idle_seconds = idle_seconds
+        self._opened: dict[str, _OpenedRoom] = {}
+
+    @property
+    def extension(self) -> Any:
+        """jupyter-collaboration's extension object, or None (looked up on use: extensions load after ours)."""
+        return self._serverapp.web_app.settings.get("jupyter_server_ydoc")
+
+    def room_id(self, path: str) -> str:
+        from jupyter_server_ydoc.utils import encode_file_path, room_id_from_encoded_path
+
+        file_id = self._serverapp.web_app.settings["file_id_manager"].index(path)
+        return str(room_id_from_encoded_path(encode_file_path("json", "notebook", file_id)))
+
+    def used(self, path: str) -> None:
+        """Note that jmcp uses the room of ``path`` now (opening counts)."""
+        room_id = self.room_id(path)
+        opened = self._opened.get(room_id)
+        if opened is None:
+            opened = self._opened[room_id] = _OpenedRoom(room_id, time.monotonic())
+        opened.last_used = time.monotonic()
+
+    def pin(self, path: str, delta: int) -> None:
+        """Keep a room open while a change or an execution is under way (+1), or let it go again (-1)."""
+        opened = self._opened.get(self.room_id(path))
+        if opened is not None:
+            opened.pins += delta
+            opened.last_used = time.monotonic()
+
+    def open_paths(self) -> list[str]:
+        """Paths of notebooks that have a live room (opened by a browser or by jmcp)."""
+        ext = self.extension
+        if ext is None:
+            return []
+        from jupyter_server_ydoc.utils import decode_file_path
+
+        paths = []
+        fid = self._serverapp.web_app.settings["file_id_manager"]
+        for room_id in list(ext.ywebsocket_server.rooms):
+            try:
+                _, file_type, file_id = decode_file_path(room_id)
+            except Exception:
+                continue  # the global awareness room and other non-document rooms
+            if file_type != "notebook":
+                continue
+            path = fid.get_path(file_id)
+            if path:
+                paths.append(path)
+        return sorted(paths)
+
+    async def release_idle(self, now: float | None = None) -> int:
+        """Delete rooms jmcp opened that nobody uses any more; returns how many were released."""
+        ext = self.extension
+        if ext is None:
+            return 0
+        now = time.monotonic() if now is None else now
+        released = 0
+        for room_id, opened in list(self._opened.items()):
+            room = ext.ywebsocket_server.rooms.get(room_id)
+            if room is None:
+                del self._opened[room_id]
+                continue
+            if opened.pins > 0 or room.clients or now - opened.last_used < self._idle_seconds:
+                continue
+            if _unsaved(room):
+                continue  # autosave has not written the last change yet
+            async with ext._room_locks[room_id]:
+                if ext.ywebsocket_server.rooms.get(room_id) is not room or room.clients:
+                    continue
+                await _delete_room(ext, room_id, room)
+            del self._opened[room_id]
+            released += 1
+            self._log.debug("jmcp released idle room %s", room_id)
+        return released
+
+
+def _unsaved(room: Any) -> bool:
+    document = getattr(room, "_document", None)
+    saving = getattr(room, "_saving_document", None)
+    return bool((document is not None and document.dirty) or (saving is not None and not saving.done()))
+
+
+async def _delete_room(ext: Any, room_id: str, room: Any) -> None:
+    from jupyter_server_ydoc.utils import decode_file_path
+
+    await ext.ywebsocket_server.delete_room(room=room)
+    # Stopping a room does not stop its update store, whose SQLite connection (a file descriptor)
+    # would stay open until garbage collection.
+    ystore = getattr(room, "ystore", None)
+    if ystore is not None:
+        with contextlib.suppress(Exception):
+            await ystore.stop()
+    _, _, file_id = decode_file_path(room_id)
+    if file_id in ext.file_loaders and ext.file_loaders[file_id].number_of_subscriptions == 0:
+        await ext.file_loaders.remove(file_id)

@@ -1,0 +1,29 @@
+"""jmcp's settings as plain data (the extension's traitlets fill them in); cheap to import."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass
+class Limits:
+    """Bounds on what one tool call may take or return."""
+
+    execution_timeout: float = 300.0
+    max_execution_timeout: float = 3600.0
+    max_output_chars: int = 20_000
+    max_image_bytes: int = 1_000_000
+    progress_interval: float = 5.0
+    max_source_chars: int = 20_000
+
+
+@dataclass(frozen=True)
+class Options:
+    """Everything the MCP runtime is configured with."""
+
+    limits: Limits = field(default_factory=Limits)
+    read_only: bool = False
+    disabled_tools: frozenset[str] = frozenset()
+    room_idle_seconds: float = 60.0
+    session_idle_timeout: float = 1800.0
+    max_sessions: int = 1000

@@ -1,0 +1,185 @@
+"""The MCP server's life inside Jupyter: built on first use (in a thread), served, kept tidy, stopped.
+
+Handlers reach one :class:`McpRuntime` through the tornado settings and see only :meth:`McpRuntime.mcp_app`
+and :meth:`McpRuntime.health`. Importing the MCP SDK takes a good share of Jupyter's own start-up time, so
+nothing heavy is imported until the first ``/mcp`` or ``/mcp/healthz`` request asks for the server.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import threading
+from logging import Logger
+from typing import TYPE_CHECKING, Any
+
+from ._version import __version__
+from .options import Options
+from .sessions import ASGIApp, Sessions
+
+if TYPE_CHECKING:
+    from .tools import Services
+
+#: Where the SDK's app thinks it is mounted (the handler maps ``{base_url}mcp`` onto it).
+MCP_PATH = "/mcp"
+
+
+class McpRuntime:
+    """Builds the MCP server on demand, runs its session manager for the server's life, and reports health."""
+
+    def __init__(self, serverapp: Any, log: Logger, options: Options) -> None:
+        self._serverapp = serverapp
+        self._log = log
+        self.options = options
+        self.sessions = Sessions(options.session_idle_timeout)
+        self.services: Services | None = None
+        self._server: Any = None
+        self._app: ASGIApp | None = None
+        self._build_requested = asyncio.Event()
+        self._ready = asyncio.Event()
+        self._stopping = asyncio.Event()
+        self._tasks: list[asyncio.Task[Any]] = []
+
+    # --- what handlers see -----------------------------------------------------------------------
+
+    @property
+    def ready(self) -> bool:
+        return self._app is not None
+
+    def request_build(self) -> None:
+        """Build the MCP server now: a plain `jupyter lab` that no MCP client talks to never pays for it."""
+        self._build_requested.set()
+
+    async def mcp_app(self, timeout: float) -> ASGIApp | None:
+        """The ASGI app serving MCP, building it first if needed; None if it is not ready within ``timeout``."""
+        if self._app is None:
+            self.request_build()
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(self._ready.wait(), timeout=timeout)
+        return self._app
+
+    async def health(self, *, detailed: bool) -> dict[str, Any]:
+        """What ``/mcp/healthz`` says; ``detailed`` (for an authenticated caller) adds where and what it serves."""
+        self.request_build()
+        notebooks = self.services.notebooks if self.services is not None else None
+        body: dict[str, Any] = {
+            "status": "ok" if self.ready else "starting",
+            "service": "jmcp",
+            "version": __version__,
+            "rtc": notebooks.rtc_available if notebooks is not None else None,
+            "sessions": len(self.sessions),
+        }
+        if detailed:
+            body.update(
+                root_dir=self._serverapp.root_dir, read_only=self.options.read_only, tools=await self.tool_names()
+            )
+            if notebooks is not None:
+                body.update(rtc_detail=notebooks.rtc_detail(), open_rooms=len(notebooks.open_rooms()))
+        return body
+
+    async def tool_names(self) -> list[str]:
+        if self._server is None:
+            return []
+        return sorted(tool.name for tool in await self._server.list_tools())
+
+    # --- lifetime --------------------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Start waiting for the first request, and the housekeeping (called once the event loop runs)."""
+        self._tasks.append(asyncio.create_task(self._serve()))
+        self._tasks.append(asyncio.create_task(self._housekeeping()))
+
+    async def stop(self) -> None:
+        self._stopping.set()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.TimeoutError, asyncio.CancelledError):
+                await asyncio.wait_for(task, timeout=5)
+        if self.services is not None:
+            await self.services.kernels.close()
+
+    async def _serve(self) -> None:
+        requested = asyncio.ensure_future(self._build_requested.wait())
+        stopping = asyncio.ensure_future(self._stopping.wait())
+        await asyncio.wait([requested, stopping], return_when=asyncio.FIRST_COMPLETED)
+        requested.cancel()
+        stopping.cancel()
+        if self._stopping.is_set():
+            return
+        try:
+            # In a thread, so the server keeps answering while the SDK's modules load.
+            session_manager = await asyncio.to_thread(self._build)
+        except Exception:
+            self._log.exception("jmcp could not build its MCP server; /mcp stays unavailable")
+            return
+        # The manager's run() must be entered once and stay open for the server's whole life.
+        async with session_manager.run():
+            self._app = self.sessions.tracking(session_manager.handle_request)
+            self._ready.set()
+            await self._stopping.wait()
+        self._app = None
+
+    def _build(self) -> Any:
+        """Build the services and the MCP server; returns the SDK's session manager (runs in a thread)."""
+        from mcp.server.transport_security import TransportSecuritySettings
+
+        from .kernels import Kernels
+        from .notebooks import NotebookStore
+        from .tools import Services, build_server
+
+        options = self.options
+        notebooks = NotebookStore(self._serverapp, self._log, room_idle_seconds=options.room_idle_seconds)
+        kernels = Kernels(self._serverapp, self._log)
+        services = Services(notebooks, kernels, self._serverapp.root_dir, options.limits, self.sessions)
+        _release_worker_threads_at_exit()
+        server = build_server(services, read_only=options.read_only, disabled=options.disabled_tools)
+        # Jupyter checks Host and Origin at the edge; the SDK's own DNS-rebinding check would second-guess
+        # it with a loopback-only allowlist (and break --ip 0.0.0.0 and proxies), so it is switched off.
+        server.streamable_http_app(
+            streamable_http_path=MCP_PATH,
+            session_idle_timeout=options.session_idle_timeout,
+            max_sessions=options.max_sessions,
+            transport_security=TransportSecuritySettings(enable_dns_rebinding_protection=False),
+        )
+        self.services, self._server = services, server
+        return server.session_manager
+
+    async def _housekeeping(self) -> None:
+        interval = max(1.0, min(30.0, self.options.room_idle_seconds / 2))
+        while not self._stopping.is_set():
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(self._stopping.wait(), timeout=interval)
+            services = self.services
+            if services is None:
+                continue  # not built yet
+            try:
+                await services.notebooks.release_idle_rooms()
+                services.kernels.prune()
+                self.sessions.expire()
+            except Exception:
+                self._log.exception("jmcp housekeeping failed")
+
+
+_release_registered = False
+
+
+def _release_worker_threads_at_exit() -> None:
+    """Let the interpreter exit when the server stops without stopping its extensions.
+
+    The MCP SDK runs some work on AnyIO worker threads, which are not daemons and end only when their
+    root task (our session manager's) ends. A server stopped by SIGINT without a terminal (JupyterHub
+    stops single-user servers that way) leaves its loop without running stop_extension, and the
+    process then waits for those threads forever. Tell them to finish just before Python joins them.
+    """
+    global _release_registered
+    register = getattr(threading, "_register_atexit", None)
+    if _release_registered or register is None:
+        return
+    _release_registered = True
+
+    def release() -> None:
+        for thread in threading.enumerate():
+            if type(thread).__name__ == "WorkerThread" and type(thread).__module__.startswith("anyio."):
+                with contextlib.suppress(Exception):
+                    thread.queue.put_nowait(None)  # type: ignore[attr-defined]  # the worker's stop command
+
+    register(release)
