@@ -12,7 +12,7 @@ import asyncio
 import inspect
 import time
 from collections.abc import Awaitable, Callable
-from typing import Any, TypeVar
+from typing import Any, TypeVar, overload
 
 T = TypeVar("T")
 SHOWN_CHARS = 2000  # enough to recognise a notebook or a log tail, short enough to read in a report
@@ -31,9 +31,12 @@ _NOTHING: Any = _NothingSeen()
 
 
 def shorten(value: object, limit: int = SHOWN_CHARS) -> str:
-    """``value`` as text for a failure message: strings as they are, the rest by repr, cut to ``limit``."""
+    """``value`` as text for a failure message: strings as they are, the rest by repr; head and tail if long."""
     text = value if isinstance(value, str) else repr(value)
-    return text if len(text) <= limit else f"{text[:limit]}... ({len(text) - limit} more characters)"
+    if len(text) <= limit:
+        return text
+    half = limit // 2  # a log's news is at its end, a notebook's cells at its start: keep both
+    return f"{text[:half]}\n... ({len(text) - 2 * half} characters left out) ...\n{text[-half:]}"
 
 
 class _Attempts:
@@ -111,16 +114,42 @@ def poll(
         time.sleep(min(interval, remaining))
 
 
+@overload
 async def poll_async(
-    observe: Callable[[], T | Awaitable[T]],
-    accept: Callable[[T], object] = bool,
+    observe: Callable[[], Awaitable[T]],
+    accept: Callable[[T], object] = ...,
+    *,
+    timeout: float,
+    what: str,
+    interval: float = ...,
+    fatal: tuple[type[BaseException], ...] = ...,
+    show: Callable[[], object] | None = ...,
+) -> T: ...
+
+
+@overload
+async def poll_async(
+    observe: Callable[[], T],
+    accept: Callable[[T], object] = ...,
+    *,
+    timeout: float,
+    what: str,
+    interval: float = ...,
+    fatal: tuple[type[BaseException], ...] = ...,
+    show: Callable[[], object] | None = ...,
+) -> T: ...
+
+
+async def poll_async(
+    observe: Callable[[], Any],
+    accept: Callable[[Any], object] = bool,
     *,
     timeout: float,
     what: str,
     interval: float = 0.05,
     fatal: tuple[type[BaseException], ...] = (),
     show: Callable[[], object] | None = None,
-) -> T:
+) -> Any:
     """``poll`` for an event loop: ``observe`` may be a coroutine function; no attempt outlives the deadline."""
     attempts = _Attempts(what, timeout, fatal)
     loop = asyncio.get_running_loop()
@@ -141,7 +170,7 @@ async def poll_async(
             attempts.failed_to_observe(exc)
         else:
             if attempts.judge(state, accept):
-                return state  # type: ignore[return-value]
+                return state
         remaining = deadline - loop.time()
         if remaining <= 0:
             raise attempts.timed_out(show) from attempts.error
