@@ -13,12 +13,14 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import httpx2
+
+from tests.polling import WaitTimeout, poll, poll_async
 
 STARTUP_TIMEOUT = 60.0
 #: A raw 2025-11-25 initialize request and the headers Streamable HTTP wants, for tests below the SDK.
@@ -91,6 +93,10 @@ class PortTaken(RuntimeError):
     """The chosen port was taken by someone else between choosing and binding it."""
 
 
+class ServerExited(RuntimeError):
+    """The server process ended while a test waited for it."""
+
+
 @dataclass
 class JupyterServer:
     """A ``jupyter server`` process with the extension, on a free loopback port."""
@@ -149,23 +155,30 @@ class JupyterServer:
         return self
 
     def wait_healthy(self, timeout: float = STARTUP_TIMEOUT) -> dict[str, Any]:
-        deadline = time.monotonic() + timeout
-        last: Exception | None = None
-        while time.monotonic() < deadline:
+        """Wait until ``/mcp/healthz`` says ``"status": "ok"``; fail at once if the process exits."""
+
+        def health() -> dict[str, Any]:
             assert self.proc is not None
             if self.proc.poll() is not None:
                 log = self.log()
                 if f"port {self.port} is not available" in log:
                     raise PortTaken(self.port)
-                raise RuntimeError(f"jupyter exited with {self.proc.returncode}:\n{log}")
-            try:
-                response = httpx2.get(f"{self.mcp_url}/healthz", timeout=2)
-                if response.status_code == 200 and response.json().get("status") == "ok":
-                    return dict(response.json())
-            except httpx2.HTTPError as exc:
-                last = exc
-            time.sleep(0.1)
-        raise TimeoutError(f"server not healthy after {timeout} s ({last}):\n{self.log()}")
+                raise ServerExited(f"jupyter exited with {self.proc.returncode}:\n{log}")
+            response = httpx2.get(f"{self.mcp_url}/healthz", timeout=2)
+            return {"http": response.status_code, "body": response.json()}
+
+        try:
+            state = poll(
+                health,
+                lambda seen: seen["http"] == 200 and seen["body"]["status"] == "ok",
+                timeout=timeout,
+                what=f"{self.mcp_url}/healthz to say status ok",
+                interval=0.1,
+                fatal=(PortTaken, ServerExited),
+            )
+        except WaitTimeout as exc:
+            raise WaitTimeout(f"{exc}\nserver log:\n{self.log()}") from exc.__cause__
+        return dict(state["body"])
 
     def log(self) -> str:
         return self.log_path.read_text(errors="replace") if self.log_path and self.log_path.exists() else ""
@@ -183,17 +196,21 @@ class JupyterServer:
     def notebook_on_disk(self, path: str) -> dict[str, Any]:
         return dict(json.loads((self.root / path).read_text()))
 
-    def wait_for_disk(self, path: str, predicate: Any, timeout: float = 10.0) -> dict[str, Any]:
-        """Poll the file until ``predicate(notebook)`` holds (autosave is asynchronous)."""
-        deadline = time.monotonic() + timeout
-        content: dict[str, Any] = {}
-        while time.monotonic() < deadline:
-            with contextlib.suppress(FileNotFoundError, json.JSONDecodeError):
-                content = self.notebook_on_disk(path)
-                if predicate(content):
-                    return content
-            time.sleep(0.05)
-        raise AssertionError(f"{path} on disk never matched; last content: {json.dumps(content)[:2000]}")
+    def wait_for_disk(
+        self, path: str, predicate: Callable[[dict[str, Any]], object], timeout: float = 10.0
+    ) -> dict[str, Any]:
+        """Poll the file until ``predicate(notebook)`` holds (autosave is asynchronous); return it.
+
+        A missing or half-written file, or a predicate that raises on a notebook not yet complete
+        (``nb["cells"][0]`` before the first cell is saved), counts as "not yet".
+        """
+        return poll(
+            lambda: self.notebook_on_disk(path),
+            predicate,
+            timeout=timeout,
+            what=f"{path} on disk to match",
+            interval=0.05,
+        )
 
 
 @contextlib.contextmanager
@@ -293,13 +310,27 @@ async def collaboration_client(server: JupyterServer, path: str) -> AsyncIterato
         connection.close()
 
 
-async def wait_until(predicate: Any, timeout: float = 10.0, interval: float = 0.01) -> float:
-    """Wait (bounded) until ``predicate()`` is true; return the seconds it took."""
-    import asyncio
+async def wait_until(
+    predicate: Callable[[], object],
+    timeout: float = 10.0,
+    interval: float = 0.01,
+    *,
+    what: str = "the condition",
+    show: Callable[[], object] | None = None,
+) -> float:
+    """Wait (bounded) until ``predicate()`` is true; return the seconds it took.
 
+    A predicate that raises counts as false; on timeout ``show()`` describes the state waited on.
+    """
     started = time.monotonic()
-    while not predicate():
-        if time.monotonic() - started > timeout:
-            raise AssertionError(f"condition not met within {timeout} s")
-        await asyncio.sleep(interval)
+    await poll_async(predicate, timeout=timeout, what=what, interval=interval, show=show)
     return time.monotonic() - started
+
+
+async def wait_for_cells(
+    peer: Any, accept: Callable[[list[dict[str, Any]]], object], timeout: float = 10.0, what: str = "the cells"
+) -> list[dict[str, Any]]:
+    """Wait (bounded) until a collaboration peer's cells, as plain dicts, satisfy ``accept``; return them."""
+    return await poll_async(
+        lambda: list(peer.ycells.to_py()), accept, timeout=timeout, what=f"{what} in the peer's document", interval=0.01
+    )

@@ -6,7 +6,6 @@ import signal
 import subprocess
 import sys
 import threading
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -15,6 +14,7 @@ from typing import Any
 from typer.testing import CliRunner, Result
 
 from jmcp_cli.main import app
+from tests.polling import poll
 
 JMCP = [sys.executable, "-m", "jmcp_cli"]
 
@@ -31,14 +31,17 @@ def mode(path: Path) -> int:
     return path.stat().st_mode & 0o777
 
 
-def wait_for(predicate: Callable[[], object], timeout: float, what: str, interval: float = 0.1) -> None:
-    """Poll ``predicate`` until truthy; fail the test after ``timeout`` seconds."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        time.sleep(interval)
-    raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+def wait_for(
+    predicate: Callable[[], object],
+    timeout: float,
+    what: str,
+    interval: float = 0.1,
+    show: Callable[[], object] | None = None,
+) -> None:
+    """Poll ``predicate`` until truthy (an exception means not yet); fail after ``timeout`` seconds.
+
+    The failure shows the predicate's last value and exception, and ``show()`` if given."""
+    poll(predicate, timeout=timeout, what=what, interval=interval, show=show)
 
 
 def process_gone(pid: int) -> bool:
@@ -93,7 +96,10 @@ def start_jmcp(*extra: str, timeout: float = 120, options: tuple[str, ...] = ())
     record_path = Path(os.environ["JMCP_HOME"]) / "server.json"
     try:
         wait_for(
-            lambda: "jmcp is running" in running.output or proc.poll() is not None, timeout, "the jmcp start panel"
+            lambda: "jmcp is running" in running.output or proc.poll() is not None,
+            timeout,
+            "the jmcp start panel",
+            show=lambda: running.output,
         )
     except AssertionError:
         running.stop(signal.SIGKILL)

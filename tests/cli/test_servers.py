@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from jmcp_cli import fetch, ports, servers, tokens
+from tests.polling import poll
 
 from .helpers import root_args, run, run_subprocess, wait_for
 
@@ -83,13 +84,19 @@ def test_plain_jupyter_lab_is_found_and_configured_with_its_own_token(home: Path
     lab = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
 
-        def healthy() -> bool:
-            try:
-                return fetch.request(f"http://127.0.0.1:{port}/mcp/healthz", timeout=1).status == 200
-            except fetch.UnreachableError:
-                return False
+        def health_status() -> int:
+            if lab.poll() is not None:
+                raise ChildProcessError(f"jupyter lab exited with {lab.returncode}")
+            return fetch.request(f"http://127.0.0.1:{port}/mcp/healthz", timeout=1).status
 
-        wait_for(healthy, 90, "a plain jupyter lab to serve /mcp/healthz")
+        poll(
+            health_status,
+            lambda status: status == 200,
+            timeout=90,
+            interval=0.1,
+            what="a plain jupyter lab to serve /mcp/healthz",
+            fatal=(ChildProcessError,),
+        )
         wait_for(lambda: servers.running_jupyter_servers(), 30, "Jupyter's runtime file")
         assert run("config", "cursor").exit_code == 0
         entry = json.loads((home / ".cursor" / "mcp.json").read_text())["mcpServers"]["jupyter"]

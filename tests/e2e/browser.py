@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from tests.polling import WaitTimeout, shorten
 from tests.support import REPO_ROOT, JupyterServer
 
 CHROMIUM = os.environ.get("JMCP_CHROMIUM", "/usr/bin/chromium")
@@ -27,6 +28,7 @@ CHROMIUM_ARGS = [
 ARTIFACTS = REPO_ROOT / ".ci" / "artifacts"
 LOAD_TIMEOUT_MS = 60_000  # first load of JupyterLab on a busy 2-core machine
 WAIT_MS = 30_000  # bound for anything else that must show up in the page
+WAIT_S = WAIT_MS / 1000
 
 # JupyterLab 4.6 DOM, checked on a live page.
 CELL = ".jp-Notebook .jp-Cell"
@@ -117,8 +119,11 @@ async def open_notebook(context: Any, server: JupyterServer, name: str) -> Noteb
     page = await context.new_page()
     page.set_default_timeout(WAIT_MS)
     await page.goto(f"{server.url}lab/tree/{name}?reset&token={server.token}", timeout=LOAD_TIMEOUT_MS)
-    await page.locator(CELL).first.wait_for(state="visible", timeout=LOAD_TIMEOUT_MS)
     tab = NotebookTab(page, name, server)
+    try:
+        await page.locator(CELL).first.wait_for(state="visible", timeout=LOAD_TIMEOUT_MS)
+    except Exception as exc:  # Playwright's TimeoutError; the page says why (a dialog, an error page, a spinner)
+        raise WaitTimeout(f"{name}'s first cell never showed: {await page_state(tab)}") from exc
     await tab.dismiss_dialogs()
     # A marker that a reload would wipe: edits must show up in this very page.
     await page.evaluate("window.__jmcpNoReload = true")
@@ -127,3 +132,23 @@ async def open_notebook(context: Any, server: JupyterServer, name: str) -> Noteb
 
 async def not_reloaded(tab: NotebookTab) -> bool:
     return bool(await tab.page.evaluate("window.__jmcpNoReload === true"))
+
+
+async def page_state(tab: NotebookTab) -> str:
+    """What the page shows, for a failure message: its address, title, cell sources and visible text."""
+    page = tab.page
+    try:
+        text = await page.locator("body").inner_text(timeout=2000)
+        return shorten(f"url {page.url}, title {await page.title()!r}, cells {await tab.sources()}, page text: {text}")
+    except Exception as exc:  # a closed or crashed page: say so rather than hide the original failure
+        return f"unavailable ({type(exc).__name__}: {exc})"
+
+
+async def page_until(tab: NotebookTab, expression: str, what: str, timeout_ms: float = WAIT_MS) -> None:
+    """Wait (bounded, polled inside the page) until the JavaScript ``expression`` is truthy."""
+    try:
+        await tab.page.wait_for_function(expression, timeout=timeout_ms)
+    except Exception as exc:  # Playwright's TimeoutError, or the page went away
+        raise WaitTimeout(
+            f"timed out after {timeout_ms / 1000:g} s waiting for {what} ({expression}); {await page_state(tab)}"
+        ) from exc

@@ -7,17 +7,32 @@ import contextlib
 import json
 import os
 import re
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from tests.polling import poll_async
 from tests.support import REPO_ROOT, JupyterServer, call, mcp_client, text_of
 
-from .browser import ARTIFACTS, DIRTY, ERROR, IMAGE, OUTPUT, PROMPT, WAIT_MS, NotebookTab, not_reloaded
+from .browser import (
+    ARTIFACTS,
+    DIRTY,
+    ERROR,
+    IMAGE,
+    OUTPUT,
+    PROMPT,
+    WAIT_MS,
+    WAIT_S,
+    NotebookTab,
+    not_reloaded,
+    page_until,
+)
 
 expect = pytest.importorskip("playwright.async_api", reason="pip install -e '.[test]'").expect
+# Playwright's assertions retry for 5 s by default: too short for a busy 2-core machine.
+expect.set_options(timeout=WAIT_MS)
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow, pytest.mark.asyncio(loop_scope="module")]
 
@@ -49,40 +64,24 @@ async def agent(tab: NotebookTab, start_kernel: bool = False) -> AsyncIterator[A
         yield client
 
 
-def disk_sources(server: JupyterServer, name: str) -> list[str] | None:
-    try:
-        cells = json.loads((server.root / name).read_text())["cells"]
-    except (OSError, ValueError):
-        return None  # autosave may be mid-write
+def disk_sources(server: JupyterServer, name: str) -> list[str]:
+    """The file's cell sources; raises while autosave is mid-write (the waits below retry)."""
+    cells = json.loads((server.root / name).read_text())["cells"]
     return ["".join(c["source"]) if isinstance(c["source"], list) else c["source"] for c in cells]
 
 
-async def eventually(check: Callable[[], Awaitable[bool]], what: str, timeout: float = WAIT_MS / 1000) -> None:
-    """Poll an async check until it holds; fail after ``timeout`` seconds."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while not await check():
-        if loop.time() > deadline:
-            raise AssertionError(f"timed out after {timeout} s waiting for {what}")
-        await asyncio.sleep(0.1)
-
-
 async def on_disk(server: JupyterServer, name: str, predicate: Callable[[list[str]], bool], what: str) -> None:
-    async def check() -> bool:
-        sources = disk_sources(server, name)
-        return sources is not None and predicate(sources)
-
-    await eventually(check, f"{what} on disk (last: {disk_sources(server, name)})")
+    """Wait until the file's cell sources satisfy ``predicate`` (autosave is asynchronous)."""
+    await poll_async(
+        lambda: disk_sources(server, name), predicate, timeout=WAIT_S, interval=0.1, what=f"{what} on disk"
+    )
 
 
 async def sources_become(tab: NotebookTab, expected: list[str]) -> None:
-    async def check() -> bool:
-        return await tab.sources() == expected
-
-    try:
-        await eventually(check, f"the tab to show {expected}")
-    except AssertionError as e:
-        raise AssertionError(f"{e}; it shows {await tab.sources()}") from None
+    """Wait until the tab shows exactly these cell sources."""
+    await poll_async(
+        tab.sources, lambda shown: shown == expected, timeout=WAIT_S, interval=0.1, what=f"the tab to show {expected}"
+    )
 
 
 async def test_a_cell_inserted_through_mcp_appears_in_the_open_tab_within_a_second(notebook: NotebookTab) -> None:
@@ -99,7 +98,7 @@ async def test_a_cell_inserted_through_mcp_appears_in_the_open_tab_within_a_seco
     async with agent(notebook) as client:
         await notebook.page.evaluate(watch, marker)
         await call(client, "insert_cell", source=f"x = 1  # {marker}", index=1)
-        await notebook.page.wait_for_function("window.__jmcpSeenAfterMs !== undefined", timeout=WAIT_MS)
+        await page_until(notebook, "window.__jmcpSeenAfterMs !== undefined", "the inserted cell in the DOM")
     latency_ms = await notebook.page.evaluate("window.__jmcpSeenAfterMs")
     print(f"inserted cell visible in the DOM {latency_ms:.0f} ms after the tool call started")
     await expect(notebook.cells).to_have_count(2)
@@ -189,7 +188,9 @@ async def test_the_marker_set_by_typing_clears_by_itself_around_an_agent_edit(no
     await notebook.page.keyboard.press("Control+End")
     await notebook.page.keyboard.type("  # person")
 
-    await eventually(lambda: unsaved_marker_seen(notebook), "the unsaved marker after typing")
+    await poll_async(
+        lambda: unsaved_marker_seen(notebook), timeout=WAIT_S, interval=0.1, what="the unsaved marker after typing"
+    )
     async with agent(notebook) as client:
         await call(client, "insert_cell", source="agent = 1")
     expected = ["print('first')  # person", "agent = 1"]
@@ -214,10 +215,13 @@ async def test_text_typed_in_the_browser_while_the_agent_edits_another_cell_is_k
         expected = ["print('first')" + typed, f"step = {step}"]
         await sources_become(notebook, expected)
 
-        async def agent_sees_it() -> bool:
-            return typed in await call(client, "read_cell", cell=0)
-
-        await eventually(agent_sees_it, "read_cell to return the typed text")
+        await poll_async(
+            lambda: call(client, "read_cell", cell=0),
+            lambda text: typed in text,
+            timeout=WAIT_S,
+            interval=0.1,
+            what="read_cell to return the typed text",
+        )
     print(f"the agent made {step} edits while the person typed {len(typed)} characters")
     await on_disk(notebook.server, notebook.name, lambda s: s == expected, "both people's text")
 

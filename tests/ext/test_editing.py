@@ -8,6 +8,7 @@ from pathlib import Path
 import httpx2
 import pytest
 
+from tests.polling import poll_async
 from tests.support import (
     JupyterServer,
     call,
@@ -15,7 +16,7 @@ from tests.support import (
     collaboration_client,
     mcp_client,
     text_of,
-    wait_until,
+    wait_for_cells,
 )
 
 
@@ -80,23 +81,24 @@ async def test_edits_reach_a_second_collaboration_client_live(server: JupyterSer
         await call(client, "create_notebook", path=nb_name)
         await call(client, "insert_cell", source="first")
         async with collaboration_client(server, nb_name) as peer:
-            await wait_until(lambda: len(peer.ycells) == 1)
+            await wait_for_cells(peer, lambda cells: len(cells) == 1, what="the first cell")
             await call(client, "insert_cell", source="print('live')")
-            await wait_until(lambda: len(peer.ycells) == 2, timeout=2)
-            assert str(peer.ycells[1]["source"]) == "print('live')"
+            cells = await wait_for_cells(peer, lambda cells: len(cells) == 2, timeout=2, what="the inserted cell")
+            assert cells[1]["source"] == "print('live')"
             await call(client, "execute_cell", cell=1)
-            await wait_until(lambda: len(peer.ycells[1]["outputs"]) == 1, timeout=5)
-            output = peer.ycells[1]["outputs"][0]
-            assert output["output_type"] == "stream" and str(output["text"]) == "live\n"
-            assert peer.ycells[1]["execution_count"] == 1
+            cells = await wait_for_cells(peer, lambda cells: len(cells[1]["outputs"]) == 1, timeout=5, what="an output")
+            output = cells[1]["outputs"][0]
+            assert output["output_type"] == "stream" and output["text"] == "live\n"
+            assert cells[1]["execution_count"] == 1
             # The person types in the browser; the agent reads it.
             typed = peer.ycells[0]["source"]
             typed += " typed by a person"
-            for _ in range(100):
-                if "typed by a person" in await call(client, "read_cell", cell=0):
-                    break
-            else:
-                pytest.fail("read_cell never saw the peer's typing")
+            await poll_async(
+                lambda: call(client, "read_cell", cell=0),
+                lambda text: "typed by a person" in text,
+                timeout=10,
+                what="read_cell to see the peer's typing",
+            )
         server.wait_for_disk(nb_name, lambda nb: sources(nb)[0] == "first typed by a person")
 
 
@@ -105,13 +107,13 @@ async def test_snippet_edit_keeps_concurrent_typing_in_the_same_cell(server: Jup
         await call(client, "create_notebook", path=nb_name)
         await call(client, "insert_cell", source="alpha = 1\nbeta = 2\n")
         async with collaboration_client(server, nb_name) as peer:
-            await wait_until(lambda: len(peer.ycells) == 1 and "beta" in str(peer.ycells[0]["source"]))
+            await wait_for_cells(peer, lambda cells: len(cells) == 1 and "beta" in cells[0]["source"], what="the cell")
             # The person appends a line while the agent edits the first line.
             typed = peer.ycells[0]["source"]
             typed += "gamma = 3\n"
             await call(client, "edit_cell_source", cell=0, old="alpha = 1", new="alpha = 100")
             expected = "alpha = 100\nbeta = 2\ngamma = 3\n"
-            await wait_until(lambda: str(peer.ycells[0]["source"]) == expected, timeout=5)
+            await wait_for_cells(peer, lambda cells: cells[0]["source"] == expected, timeout=5, what="both edits")
         server.wait_for_disk(nb_name, lambda nb: sources(nb) == [expected])
 
 

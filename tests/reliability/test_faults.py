@@ -22,7 +22,7 @@ from tests.support import (
     collaboration_client,
     mcp_client,
     running_server,
-    wait_until,
+    wait_for_cells,
 )
 
 FAULTS = {"injected": 0}
@@ -59,11 +59,11 @@ async def test_a_kernel_killed_from_outside_is_reported_and_the_next_call_works(
 
 async def _kill_during_execution(server: JupyterServer, client: object, nb_name: str) -> None:
     async with collaboration_client(server, nb_name) as peer:
-        await wait_until(lambda: len(peer.ycells) == 1, 30)
+        await wait_for_cells(peer, lambda cells: len(cells) == 1, 30, "the cell")
         pid = kernel_pid(server, kernel_of(server, nb_name))
 
         async def kill_when_running() -> None:
-            await wait_until(lambda: "going" in json.dumps(peer.ycells[0].to_py().get("outputs", [])), 30)
+            await wait_for_cells(peer, lambda cells: "going" in json.dumps(cells[0]["outputs"]), 30, "its output")
             await asyncio.sleep(0.3)
             os.kill(pid, signal.SIGKILL)
             FAULTS["injected"] += 1
@@ -90,21 +90,21 @@ async def test_the_browser_closing_and_reopening_during_edits_loses_nothing(
         await call(client, "create_notebook", path=nb_name)
         for round_ in range(rounds):
             async with collaboration_client(server, nb_name) as peer:
-                await wait_until(lambda: len(peer.ycells) == len(expected), 30)
+                await wait_for_cells(peer, lambda cells: len(cells) == len(expected), 30, "the cells so far")
                 for i in range(5):
                     source = f"round {round_} cell {i}"
                     await call(client, "insert_cell", source=source)
                     expected.append(source)
                 # The browser leaves mid-stream: the next edits happen while nobody watches.
-                await wait_until(lambda: len(peer.ycells) == len(expected), 30)
+                await wait_for_cells(peer, lambda cells: len(cells) == len(expected), 30, "this round's cells")
             FAULTS["injected"] += 1
             for i in range(3):
                 source = f"round {round_} unseen {i}"
                 await call(client, "insert_cell", source=source)
                 expected.append(source)
         async with collaboration_client(server, nb_name) as peer:
-            await wait_until(lambda: len(peer.ycells) == len(expected), 30)
-            assert [str(c["source"]) for c in peer.ycells] == expected
+            cells = await wait_for_cells(peer, lambda cells: len(cells) == len(expected), 30, "every cell")
+            assert [c["source"] for c in cells] == expected
     on_disk = server.wait_for_disk(nb_name, lambda nb: len(nb["cells"]) == len(expected), timeout=30)
     assert ["".join(c["source"]) for c in on_disk["cells"]] == expected
 
@@ -145,7 +145,7 @@ async def test_two_clients_and_a_typing_person_lose_no_edit(server: JupyterServe
         await call(first, "create_notebook", path=nb_name)
         await call(first, "insert_cell", source="# shared notes\n", cell_type="markdown")
         async with collaboration_client(server, nb_name) as person:
-            await wait_until(lambda: len(person.ycells) == 1, 30)
+            await wait_for_cells(person, lambda cells: len(cells) == 1, 30, "the shared notes cell")
 
             async def mcp_writer(client: object, tag: str) -> None:
                 for i in range(per_writer):
@@ -171,8 +171,8 @@ async def test_two_clients_and_a_typing_person_lose_no_edit(server: JupyterServe
                 | {f"person-{i}" for i in range(10)}
             )
             total = len(expected) + 1
-            await wait_until(lambda: len(person.ycells) == total, 30)
-            seen = [str(c["source"]) for c in person.ycells]
+            cells = await wait_for_cells(person, lambda cells: len(cells) == total, 30, "every writer's cells")
+            seen = [c["source"] for c in cells]
             assert set(seen[1:]) | {seen[0]} >= expected and seen[0] == "# shared notes\n" + typed
             # What the MCP clients see equals what the person sees.
             listing = await call(first, "read_notebook", path=nb_name, limit=100)

@@ -13,7 +13,8 @@ from typing import Any
 import httpx2
 import pytest
 
-from tests.support import JupyterServer, call, mcp_client, running_server, wait_until
+from tests.polling import poll_async
+from tests.support import JupyterServer, call, mcp_client, running_server
 
 
 def rss_kib(pid: int) -> int:
@@ -61,14 +62,16 @@ async def _release_after(tmp_path: Path, total: int) -> None:
             return int(httpx2.get(f"{srv.mcp_url}/healthz", headers=srv.headers).json()["open_rooms"])
 
         await many_calls(srv, 400, notebooks)  # warm-up: imports, caches, first rooms
-        await wait_until(lambda: rooms() == 0, 60, 0.5)
+        await poll_async(rooms, lambda n: n == 0, timeout=60, interval=0.5, what="idle rooms to be released")
         base_rss, base_fds = rss_kib(pid), open_fds(pid)
         started = time.monotonic()
         await many_calls(srv, total, notebooks)
         elapsed = time.monotonic() - started
         peak_rss, peak_fds = rss_kib(pid), open_fds(pid)
-        await wait_until(lambda: rooms() == 0, 60, 0.5)
-        await wait_until(lambda: open_fds(pid) <= base_fds + 5, 30, 0.5)
+        await poll_async(rooms, lambda n: n == 0, timeout=60, interval=0.5, what="idle rooms to be released")
+        await poll_async(
+            lambda: open_fds(pid), lambda n: n <= base_fds + 5, timeout=30, interval=0.5, what=f"fds back to {base_fds}"
+        )
         end_rss, end_fds = rss_kib(pid), open_fds(pid)
         print(
             f"\nresources: {total} calls over {notebooks} notebooks in {elapsed:.1f} s; "

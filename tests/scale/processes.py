@@ -5,13 +5,18 @@ from __future__ import annotations
 import contextlib
 import signal
 import subprocess
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import httpx2
 
+from tests.polling import WaitTimeout, poll
+
 STARTUP_TIMEOUT = 90.0
+
+
+class ProcessExited(RuntimeError):
+    """A background service ended while a test waited for it."""
 
 
 def wait_responding(
@@ -22,15 +27,16 @@ def wait_responding(
     headers: dict[str, str] | None = None,
 ) -> None:
     """Poll ``url`` until ``ok(response)``; fail with the process log if it exits or never answers."""
-    deadline = time.monotonic() + STARTUP_TIMEOUT
-    while time.monotonic() < deadline:
+
+    def answer() -> httpx2.Response:
         if proc.poll() is not None:
-            raise RuntimeError(f"{proc.args!r} exited with {proc.returncode}:\n{log.read_text(errors='replace')}")
-        with contextlib.suppress(httpx2.HTTPError):
-            if ok(httpx2.get(url, headers=headers, timeout=2)):
-                return
-        time.sleep(0.2)
-    raise TimeoutError(f"{url} not ready after {STARTUP_TIMEOUT} s:\n{log.read_text(errors='replace')}")
+            raise ProcessExited(f"{proc.args!r} exited with {proc.returncode}:\n{log.read_text(errors='replace')}")
+        return httpx2.get(url, headers=headers, timeout=2)
+
+    try:
+        poll(answer, ok, timeout=STARTUP_TIMEOUT, what=f"{url} to answer", interval=0.2, fatal=(ProcessExited,))
+    except WaitTimeout as exc:
+        raise WaitTimeout(f"{exc}\n{log.read_text(errors='replace')}") from exc.__cause__
 
 
 @contextlib.contextmanager

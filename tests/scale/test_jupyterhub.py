@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import secrets
 import sys
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,6 +14,7 @@ import anyio
 import httpx2
 import pytest
 
+from tests.polling import poll, poll_async
 from tests.support import REPO_ROOT, call, free_port, isolated_env, mcp_client, npm_tool, text_of
 
 from .processes import background, wait_responding
@@ -70,21 +70,25 @@ class Hub:
     def start_server(self, user: str) -> None:
         response = self.api("POST", f"users/{user}/server")
         assert response.status_code in (201, 202), response.text
-        deadline = time.monotonic() + 120
-        while time.monotonic() < deadline:
-            server = self.api("GET", f"users/{user}").json().get("servers", {}).get("", {})
-            if server.get("ready"):
-                return
-            time.sleep(0.5)
-        raise TimeoutError(f"{user}'s server did not become ready")
+        poll(
+            lambda: self.api("GET", f"users/{user}").json()["servers"][""],
+            lambda server: server["ready"],
+            timeout=120,
+            interval=0.5,
+            what=f"{user}'s server to be ready",
+        )
 
     def stop_server(self, user: str) -> None:
         """Stop a user's server and wait (bounded) until the hub says it is gone."""
         response = self.api("DELETE", f"users/{user}/server")
         assert response.status_code in (202, 204), response.text
-        deadline = time.monotonic() + 90
-        while self.api("GET", f"users/{user}").json().get("servers") and time.monotonic() < deadline:
-            time.sleep(0.5)
+        poll(
+            lambda: self.api("GET", f"users/{user}").json()["servers"],
+            lambda servers: not servers,
+            timeout=90,
+            interval=0.5,
+            what=f"the hub to report {user}'s server gone",
+        )
 
     def mcp_url(self, user: str) -> str:
         return f"{self.url}user/{user}/mcp"
@@ -132,10 +136,9 @@ async def test_a_users_token_edits_and_runs_through_the_proxy(hub: Hub) -> None:
         await call(client, "edit_cell_source", cell=0, old="6 * 7", new="6 * 8")
         assert "Out[2]: 48" in await call(client, "execute_cell", cell=0, timeout=60)
     notebook = hub.homes / "alice" / "hub.ipynb"
-    deadline = time.monotonic() + 30
-    while "6 * 8" not in (notebook.read_text() if notebook.exists() else ""):
-        assert time.monotonic() < deadline, "the edit never reached alice's home"
-        await anyio.sleep(0.1)
+    await poll_async(
+        notebook.read_text, lambda text: "6 * 8" in text, timeout=30, interval=0.1, what="the edit in alice's home"
+    )
     # The extension sees the hub's user, not an anonymous token holder.
     health = httpx2.get(f"{hub.mcp_url('alice')}/healthz", headers={"Authorization": f"Bearer {token}"}, timeout=30)
     assert health.json()["user"] == "alice"

@@ -8,8 +8,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import anyio
+import httpx2
 import pytest
 
+from tests.polling import poll_async
 from tests.support import JupyterServer, call, call_error, free_port, isolated_env, mcp_client, running_server
 
 from .processes import background, wait_responding
@@ -80,9 +82,24 @@ async def test_timeout_and_interrupt_reach_the_gateways_kernel(gateway_server: J
                 outcome["text"] = await call(client, "execute_code", code="import time; time.sleep(60)", timeout=50)
 
             tg.start_soon(run_long)
-            await anyio.sleep(2)
+            # Interrupt once the kernel is busy with that code, however long the gateway takes today.
+            await poll_async(
+                lambda: kernel_state(server, "slow.ipynb"),
+                lambda state: state == "busy",
+                timeout=30,
+                interval=0.1,
+                what="the gateway's kernel to be busy",
+            )
             assert "interrupted" in await call(client, "interrupt_kernel")
         assert "KeyboardInterrupt" in outcome["text"]
+
+
+def kernel_state(server: JupyterServer, path: str) -> str:
+    """The execution state the server reports for the kernel of the notebook at ``path``."""
+    sessions = httpx2.get(f"{server.url}api/sessions", headers=server.headers, timeout=10).json()
+    kernel_id = next(s["kernel"]["id"] for s in sessions if s["path"] == path)
+    kernel = httpx2.get(f"{server.url}api/kernels/{kernel_id}", headers=server.headers, timeout=10).json()
+    return str(kernel["execution_state"])
 
 
 def _children(pid: int) -> str:
