@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from jmcp_cli import doctor, tokens
+from jmcp_cli import doctor, doctor_check, doctor_clients, doctor_env, tokens
 from jmcp_cli.servers import Server
 
 from .helpers import Running, run, run_subprocess, start_jmcp
@@ -115,17 +115,17 @@ def test_doctor_when_collaboration_is_disabled() -> None:
 
 
 def test_forked_crdt_package_is_reported(monkeypatch: pytest.MonkeyPatch) -> None:
-    real = doctor._version
-    monkeypatch.setattr(doctor, "_version", lambda d: "0.12.17" if d == "datalayer_pycrdt" else real(d))
-    check = doctor.check_crdt()
+    real = doctor_env._version
+    monkeypatch.setattr(doctor_env, "_version", lambda d: "0.12.17" if d == "datalayer_pycrdt" else real(d))
+    check = doctor_env.check_crdt()
     assert check.status == "fail"
     assert "pip uninstall -y datalayer_pycrdt" in check.fix
 
 
 def test_jupyter_mcp_server_claiming_mcp_is_reported(monkeypatch: pytest.MonkeyPatch) -> None:
-    real = doctor._version
-    monkeypatch.setattr(doctor, "_version", lambda d: "0.15.0" if d == "jupyter-mcp-server" else real(d))
-    check = doctor.check_mcp_conflict()
+    real = doctor_env._version
+    monkeypatch.setattr(doctor_env, "_version", lambda d: "0.15.0" if d == "jupyter-mcp-server" else real(d))
+    check = doctor_env.check_mcp_conflict()
     assert check.status == "fail"
     assert "jupyter-mcp-server" in check.fix
 
@@ -138,17 +138,17 @@ def test_disabled_extension_is_reported(tmp_path: Path) -> None:
     (config / "jupyter_server_config.json").write_text(
         json.dumps({"ServerApp": {"jpserver_extensions": {"jmcp_ext": False}}})
     )
-    check = doctor.check_extension_enabled()
+    check = doctor_env.check_extension_enabled()
     assert check.status == "fail"
     assert check.fix == "jupyter server extension enable jmcp_ext"
     (config / "jupyter_server_config.json").unlink()
-    assert doctor.check_extension_enabled().status == "pass"
+    assert doctor_env.check_extension_enabled().status == "pass"
 
 
 def test_tokens_are_scrubbed_from_details() -> None:
     server = Server("http://127.0.0.1:1/", "supersecrettoken123", "test", running=False)
     scrubbed = doctor._scrub(
-        doctor.failed("x", "saw supersecrettoken123 here", "use supersecrettoken123"), server.token
+        doctor_check.failed("x", "saw supersecrettoken123 here", "use supersecrettoken123"), server.token
     )
     assert "supersecrettoken123" not in scrubbed.detail + scrubbed.fix
 
@@ -157,6 +157,6 @@ def test_unparseable_client_config_is_reported(home: Path) -> None:
     (home / ".cursor").mkdir()
     (home / ".cursor" / "mcp.json").write_text("{broken")
     server = Server("http://127.0.0.1:1/", "t", "test", running=False)
-    checks = doctor.check_client_configs(server, "jupyter", home, Path.cwd())
+    checks = doctor_clients.check_client_configs(server, "jupyter", home, Path.cwd())
     assert [c.status for c in checks] == ["fail"]
     assert "not valid JSON" in checks[0].detail

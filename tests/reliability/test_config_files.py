@@ -16,8 +16,8 @@ from jmcp_cli.errors import ConfigFileError
 from jmcp_cli.main import app
 
 URL, TOKEN = "http://127.0.0.1:4040/mcp", "t" * 32
-WRITERS = [c for c in client_configs.CLIENTS.values() if c.name != "mcp-remote"]
-TARGETS = [(c, s) for c in WRITERS for s in c.scopes]
+WRITERS = [c for c in client_configs.CLIENTS.values() if c.has_own_file]
+TARGETS = [(c, s) for c in WRITERS for s in c.scope_names]
 ISOLATED_VARS = ("XDG_CONFIG_HOME", "CLAUDE_CONFIG_DIR", "CODEX_HOME", "APPDATA", "JMCP_TOKEN")
 
 
