@@ -6,64 +6,37 @@ var, a program the entry runs, a note after writing). Commands read these facts 
 never test a client's name. To add a client: write a renderer in ``client_renderers`` and a row here.
 """
 
-import os
-import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from . import client_renderers as r
-from .config_file import Format, Target
+from .client_paths import (
+    PathFn,
+    app_support,
+    claude_config_dir,
+    codex_home,
+    continue_dir,
+    goose_config_dir,
+    in_home,
+    in_project,
+    under,
+    xdg_config,
+    zed_config_dir,
+)
+from .config_file import Target
+from .config_formats import Format
 from .errors import JmcpError
 
 DEFAULT_NAME = "jupyter"
 #: Stands for the project directory (resolved) inside a scope's key path.
 PROJECT_DIR = "{project_dir}"
+#: Stands for the entry's name inside a file name (clients that keep one server per file).
+ENTRY_NAME = "{name}"
+FILE_NAME_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-")
 
-PathFn = Callable[[Path, Path], Path]
 Render = Callable[[str, str], dict[str, Any]]
-
-
-# --- where clients keep their files ----------------------------------------------------------
-
-
-def xdg_config(home: Path) -> Path:
-    value = os.environ.get("XDG_CONFIG_HOME")
-    return Path(value) if value else home / ".config"
-
-
-def app_support(home: Path) -> Path:
-    """The per-user application data dir (macOS, Windows, else XDG)."""
-    if sys.platform == "darwin":
-        return home / "Library" / "Application Support"
-    if sys.platform == "win32":
-        return Path(os.environ.get("APPDATA", home / "AppData" / "Roaming"))
-    return xdg_config(home)
-
-
-def claude_config_dir(home: Path) -> Path:
-    """Where Claude Code keeps ``.claude.json`` (user and local scopes); CLAUDE_CONFIG_DIR moves it."""
-    override = os.environ.get("CLAUDE_CONFIG_DIR")
-    return Path(override) if override else home
-
-
-def codex_home(home: Path) -> Path:
-    override = os.environ.get("CODEX_HOME")
-    return Path(override) if override else home / ".codex"
-
-
-def in_home(*parts: str) -> PathFn:
-    return lambda home, cwd: home.joinpath(*parts)
-
-
-def in_project(*parts: str) -> PathFn:
-    return lambda home, cwd: cwd.joinpath(*parts)
-
-
-def under(base: Callable[[Path], Path], *parts: str) -> PathFn:
-    """A file below a per-user dir that depends on the platform or an env var."""
-    return lambda home, cwd: base(home).joinpath(*parts)
 
 
 # --- the rows ----------------------------------------------------------------------------------
@@ -106,6 +79,9 @@ class Client:
     servers_key: tuple[str, ...] = ("mcpServers",)
     token_env: str | None = None  # the client reads the token from this env var, not from the file
     needs: Needs | None = None
+    name_field: str | None = None  # the entry also holds its own name under this key
+    list_key: str | None = None  # the servers table is a list of objects named by this key
+    new_file: tuple[tuple[str, Any], ...] = ()  # top-level keys a file we create starts with
 
     @property
     def default_scope(self) -> str:
@@ -122,6 +98,11 @@ class Client:
     @property
     def has_own_file(self) -> bool:
         return any(s.path is not None for s in self.scopes)
+
+    def entry(self, url: str, token: str, name: str) -> dict[str, Any]:
+        """Our entry for this client: the renderer's, plus its own name where the client wants it."""
+        named = {self.name_field: name} if self.name_field else {}
+        return {**named, **self.render(url, token)}
 
     def scope(self, name: str | None) -> Scope:
         wanted = name or self.default_scope
@@ -215,6 +196,46 @@ CLIENTS: dict[str, Client] = {
             servers_key=("mcp",),
         ),
         Client(
+            "zed",
+            "Zed",
+            (
+                Scope("user", under(zed_config_dir, "settings.json")),
+                Scope(
+                    "project",
+                    in_project(".zed", "settings.json"),
+                    shared=True,
+                    note="Zed starts a project's MCP servers once you trust the project (it asks when you open it).",
+                ),
+            ),
+            r.render_zed,
+            fmt="jsonc",
+            servers_key=("context_servers",),
+        ),
+        Client(
+            "goose",
+            "Goose",
+            (Scope("user", under(goose_config_dir, "config.yaml")),),
+            r.render_goose,
+            fmt="yaml",
+            servers_key=("extensions",),
+            name_field="name",
+        ),
+        Client(
+            "continue",
+            "Continue",
+            # One block file per server: Continue loads every .continue/mcpServers/*.yaml (global and
+            # workspace), and a block holds exactly one server.
+            (
+                Scope("user", under(continue_dir, "mcpServers", f"{ENTRY_NAME}.yaml")),
+                Scope("workspace", in_project(".continue", "mcpServers", f"{ENTRY_NAME}.yaml"), shared=True),
+            ),
+            r.render_continue,
+            fmt="yaml",
+            name_field="name",
+            list_key="name",
+            new_file=(("name", "Jupyter (jmcp)"), ("version", "0.0.1"), ("schema", "v1")),
+        ),
+        Client(
             "mcp-remote",
             "any stdio-only client (mcp-remote)",
             (Scope("user", None),),  # no file of its own: --print, or --file into any client's
@@ -239,24 +260,36 @@ def get_client(name: str) -> Client:
         raise JmcpError(f"unknown client {name!r}; choose one of: {', '.join(CLIENTS)}") from None
 
 
-def resolve_target(client: Client, scope: str | None, home: Path, cwd: Path, file: Path | None = None) -> Target:
+def resolve_target(
+    client: Client, scope: str | None, home: Path, cwd: Path, file: Path | None = None, name: str = DEFAULT_NAME
+) -> Target:
     """The file and key path our entry goes to (``file`` replaces the client's usual file)."""
     row = client.scope(scope)
     if file is not None:
-        return Target(file, client.fmt, client.servers_key)
-    if row.path is None:
+        path = file
+    elif row.path is None:
         raise JmcpError(
             f"{client.name} has no config file of its own: use --print, or --file PATH to merge it into one"
         )
-    return Target(row.path(home, cwd), client.fmt, row.key_path(client.servers_key, cwd))
+    else:
+        path = row.path(home, cwd)
+        if ENTRY_NAME in path.name:
+            if not name or not set(name) <= FILE_NAME_CHARS or name.startswith("."):
+                raise JmcpError(
+                    f"{client.title} keeps each server in a file named after it: use a --name of letters, "
+                    "digits, '.', '_' or '-'"
+                )
+            path = path.with_name(path.name.replace(ENTRY_NAME, name))
+    keys = client.servers_key if file is not None else row.key_path(client.servers_key, cwd)
+    return Target(path, client.fmt, keys, client.list_key, client.new_file)
 
 
 def wrap(client: Client, name: str, entry: dict[str, Any]) -> dict[str, Any]:
-    """The entry inside the client's servers table, for ``--print``."""
-    doc: dict[str, Any] = {name: entry}
+    """The entry inside the client's servers table (in a new file's frame), for ``--print``."""
+    doc: Any = [entry] if client.list_key else {name: entry}
     for key in reversed(client.servers_key):
         doc = {key: doc}
-    return doc
+    return {**dict(client.new_file), **doc}
 
 
 def scope_help() -> str:

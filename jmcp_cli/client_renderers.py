@@ -70,3 +70,45 @@ def render_codex(url: str, token: str) -> dict[str, Any]:
 def render_opencode(url: str, token: str) -> dict[str, Any]:
     """OpenCode, under ``mcp``. Source: https://opencode.ai/docs/mcp-servers/ (``type: remote``)."""
     return {"type": "remote", "url": url, "headers": bearer(token), "enabled": True}
+
+
+def render_zed(url: str, token: str) -> dict[str, Any]:
+    """Zed, under ``context_servers`` in settings.json (JSON with comments).
+
+    Source: https://zed.dev/docs/ai/mcp ("remote-mcp-server": ``url`` + ``headers``), and Zed's
+    ``ContextServerSettingsContent::Http`` (crates/settings_content/src/project.rs: an untagged enum,
+    so ``url`` alone selects HTTP; ``headers`` is a string map; ``enabled`` defaults to true).
+    """
+    return {"url": url, "headers": bearer(token)}
+
+
+GOOSE_TIMEOUT_SECONDS = 300  # goose's DEFAULT_EXTENSION_TIMEOUT; its docs ask new entries to set one
+
+
+def render_goose(url: str, token: str) -> dict[str, Any]:
+    """Goose, under ``extensions`` in config.yaml; the row adds ``name`` (Goose requires it).
+
+    Source: https://block.github.io/goose/docs/guides/config-files and block/goose
+    crates/goose/src/agents/extension.rs (``ExtensionConfig::StreamableHttp``: ``type:
+    streamable_http``, ``uri`` not ``url``, ``headers``, a required ``description``, ``timeout``) and
+    crates/goose/src/config/extensions.rs (``ExtensionEntry``: ``enabled`` beside the flattened config).
+    Goose expands ``${VAR}`` in headers only from the entry's own ``envs``, so the token is inline.
+    """
+    return {
+        "enabled": True,
+        "type": "streamable_http",
+        "description": "Read, edit and run Jupyter notebooks live (jmcp)",
+        "uri": url,
+        "headers": bearer(token),
+        "timeout": GOOSE_TIMEOUT_SECONDS,
+    }
+
+
+def render_continue(url: str, token: str) -> dict[str, Any]:
+    """Continue, one item of the ``mcpServers`` list (a list of objects with ``name``; the row adds it).
+
+    Source: https://docs.continue.dev/customize/deep-dives/mcp (``type: streamable-http``, ``url``)
+    and continuedev/continue packages/config-yaml/src/schemas/mcp/index.ts (``requestOptions.headers``,
+    a string map that core/context/mcp/MCPConnection.ts sends on every request).
+    """
+    return {"type": "streamable-http", "url": url, "requestOptions": {"headers": bearer(token)}}

@@ -47,14 +47,14 @@ def config_command(
         spec = client_configs.get_client(client)
         home, cwd = Path.home(), Path.cwd()
         if remove:
-            target = client_configs.resolve_target(spec, scope, home, cwd, file)
+            target = client_configs.resolve_target(spec, scope, home, cwd, file, name)
             result = config_file.write_entry(target, name, None)
             msg = f"Removed {name!r} from" if result.changed else f"No {name!r} entry in"
             console().print(f"{msg} {result.path}")
             return
         server = servers.find_server(url, token)
         secret = server.token or tokens.load_or_create()
-        entry = spec.render(server.mcp_url, secret)
+        entry = spec.entry(server.mcp_url, secret, name)
         if print_only:
             doc = client_configs.wrap(spec, name, entry)
             text = config_file.dump(doc, spec.fmt)
@@ -62,7 +62,7 @@ def config_command(
             _hints(spec, server, secret, printed=True)
             return
         row = spec.scope(scope)
-        target = client_configs.resolve_target(spec, scope, home, cwd, file)
+        target = client_configs.resolve_target(spec, scope, home, cwd, file, name)
         result = config_file.write_entry(target, name, entry)
         where = f"{result.path}" + (f" (project {cwd})" if file is None and row.per_project else "")
         if result.changed:

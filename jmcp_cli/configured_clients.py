@@ -36,8 +36,8 @@ def endpoint_of(entry: Any) -> Endpoint:
         if header is None:
             header = next((a.split(":", 1)[1] for a in args if a.lower().startswith("authorization:")), None)
         return Endpoint(url, _bearer_value(header), command=str(entry.get("command")))
-    url = entry.get("url") or entry.get("serverUrl") or entry.get("httpUrl")
-    headers = entry.get("headers") or {}
+    url = entry.get("url") or entry.get("serverUrl") or entry.get("httpUrl") or entry.get("uri")
+    headers = entry.get("headers") or (entry.get("requestOptions") or {}).get("headers") or {}
     auth = next((v for k, v in headers.items() if k.lower() == "authorization"), None)
     env_var = entry.get("bearer_token_env_var")
     if env_var:
@@ -62,7 +62,7 @@ def find_configured(name: str, home: Path, cwd: Path) -> list[Configured]:
         for scope in client.scopes:
             if scope.path is None:
                 continue
-            target = resolve_target(client, scope.name, home, cwd)
+            target = resolve_target(client, scope.name, home, cwd, name=name)
             key = (target.path, target.keys)
             if key in seen or not target.path.exists():
                 continue
@@ -72,7 +72,7 @@ def find_configured(name: str, home: Path, cwd: Path) -> list[Configured]:
             except ConfigFileError as e:
                 found.append(Configured(client, scope.name, target, None, str(e)))
                 continue
-            entry = get_entry(doc, target.keys, name)
+            entry = get_entry(doc, target.keys, name, target.list_key)
             if entry is not None:
                 found.append(Configured(client, scope.name, target, entry))
     return found

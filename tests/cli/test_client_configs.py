@@ -1,5 +1,6 @@
 """Each client's entry, field by field, against what that client's documentation requires."""
 
+import sys
 from typing import get_args
 
 import pytest
@@ -51,6 +52,65 @@ def test_codex_entry_names_an_env_var_and_holds_no_token() -> None:
     assert cc.CLIENTS["codex"].servers_key == ("mcp_servers",)
 
 
+def test_zed_entry_is_the_documented_remote_server_shape() -> None:
+    # zed.dev/docs/ai/mcp "remote-mcp-server": {"url": ..., "headers": {"Authorization": "Bearer <token>"}}
+    assert r.render_zed(URL, TOKEN) == {"url": URL, "headers": AUTH}
+    zed = cc.CLIENTS["zed"]
+    assert (zed.fmt, zed.servers_key) == ("jsonc", ("context_servers",))
+
+
+def test_goose_entry_is_a_named_streamable_http_extension() -> None:
+    # block/goose ExtensionConfig::StreamableHttp + ExtensionEntry{enabled}: name, description and uri are required
+    entry = cc.CLIENTS["goose"].entry(URL, TOKEN, "jupyter")
+    assert entry == {
+        "name": "jupyter",
+        "enabled": True,
+        "type": "streamable_http",
+        "description": "Read, edit and run Jupyter notebooks live (jmcp)",
+        "uri": URL,
+        "headers": AUTH,
+        "timeout": 300,
+    }
+    assert "url" not in entry
+    assert (cc.CLIENTS["goose"].fmt, cc.CLIENTS["goose"].servers_key) == ("yaml", ("extensions",))
+
+
+def test_continue_entry_is_a_named_list_item_with_request_headers() -> None:
+    # continuedev/continue config-yaml schema: mcpServers is a list of {name, type, url, requestOptions}
+    entry = cc.CLIENTS["continue"].entry(URL, TOKEN, "jupyter")
+    assert entry == {"name": "jupyter", "type": "streamable-http", "url": URL, "requestOptions": {"headers": AUTH}}
+    assert cc.CLIENTS["continue"].list_key == "name"
+    printed = cc.wrap(cc.CLIENTS["continue"], "jupyter", entry)
+    assert printed == {"name": "Jupyter (jmcp)", "version": "0.0.1", "schema": "v1", "mcpServers": [entry]}
+
+
+def test_continue_keeps_one_server_per_block_file_named_after_it(home, work) -> None:  # type: ignore[no-untyped-def]
+    from jmcp_cli.errors import JmcpError
+
+    target = cc.resolve_target(cc.CLIENTS["continue"], None, home, work, name="lab")
+    assert target.path == home / ".continue" / "mcpServers" / "lab.yaml"
+    workspace = cc.resolve_target(cc.CLIENTS["continue"], "workspace", home, work)
+    assert workspace.path == work / ".continue" / "mcpServers" / "jupyter.yaml"
+    with pytest.raises(JmcpError, match="--name"):
+        cc.resolve_target(cc.CLIENTS["continue"], None, home, work, name="../escape")
+
+
+def test_new_clients_follow_their_own_path_rules(home, work, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setattr(sys, "platform", "linux")
+    assert cc.resolve_target(cc.CLIENTS["zed"], None, home, work).path == home / ".config" / "zed" / "settings.json"
+    assert cc.resolve_target(cc.CLIENTS["zed"], "project", home, work).path == work / ".zed" / "settings.json"
+    assert cc.resolve_target(cc.CLIENTS["goose"], None, home, work).path == home / ".config" / "goose" / "config.yaml"
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(home / "xdg"))
+    assert cc.resolve_target(cc.CLIENTS["goose"], None, home, work).path == home / "xdg" / "goose" / "config.yaml"
+    monkeypatch.setenv("GOOSE_PATH_ROOT", str(home / "groot"))
+    assert cc.resolve_target(cc.CLIENTS["goose"], None, home, work).path == home / "groot" / "config" / "config.yaml"
+    monkeypatch.setenv("CONTINUE_GLOBAL_DIR", str(home / "cont"))
+    assert (
+        cc.resolve_target(cc.CLIENTS["continue"], None, home, work).path
+        == home / "cont" / "mcpServers" / "jupyter.yaml"
+    )
+
+
 def test_opencode_entry_is_remote() -> None:
     assert r.render_opencode(URL, TOKEN) == {"type": "remote", "url": URL, "headers": AUTH, "enabled": True}
 
@@ -85,7 +145,7 @@ def test_mcp_remote_allow_http_only_where_required(url: str, needs: bool) -> Non
 def test_endpoint_of_reads_back_every_renderer(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("JMCP_TOKEN", TOKEN)
     for client in cc.CLIENTS.values():
-        endpoint = endpoint_of(client.render(URL, TOKEN))
+        endpoint = endpoint_of(client.entry(URL, TOKEN, "jupyter"))
         assert (endpoint.url, endpoint.token) == (URL, TOKEN), client.name
 
 
@@ -102,8 +162,8 @@ def test_claude_scopes_map_to_claude_codes_files(home, work) -> None:  # type: i
 
 def test_scope_help_is_generated_from_the_rows() -> None:
     assert cc.scope_help() == (
-        "Where to write: claude local|project|user; cursor, gemini, codex, opencode user|project; "
-        "vscode user|workspace."
+        "Where to write: claude local|project|user; cursor, gemini, codex, opencode, zed user|project; "
+        "vscode, continue user|workspace."
     )
     for client in cc.CLIENTS.values():
         if len(client.scopes) > 1:
@@ -115,7 +175,7 @@ def test_config_help_shows_the_generated_scope_help() -> None:
 
     result = run("config", "--help")
     assert result.exit_code == 0
-    assert "vscode user|workspace" in " ".join(result.output.split())
+    assert "vscode, continue user|workspace" in " ".join(result.output.split())
 
 
 @pytest.mark.parametrize("module", ["cmd_config", "cmd_token", "doctor", "doctor_clients", "configured_clients"])
