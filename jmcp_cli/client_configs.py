@@ -1,203 +1,256 @@
-"""One renderer per MCP client (data in, dict out) and where each client keeps its config.
+"""The MCP clients jmcp can configure: one row per client holds everything about it.
 
-Each client's documented format is cited next to its renderer; field names differ between clients
-and a wrong one fails silently, so tests compare every field with these sources.
+A row says where the client keeps its servers for each scope (file, format, key path), which
+renderer writes our entry, and what the client needs beyond the file (a token read from an env
+var, a program the entry runs, a note after writing). Commands read these facts from the row and
+never test a client's name. To add a client: write a renderer in ``client_renderers`` and a row here.
 """
 
-import os
-import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
-from urllib.parse import urlsplit
+from typing import TYPE_CHECKING, Any, Literal
 
-from .config_file import Format, Target, get_entry, load_document
-from .errors import ConfigFileError, JmcpError
+from . import client_renderers as r
+from .client_paths import (
+    PathFn,
+    app_support,
+    claude_config_dir,
+    codex_home,
+    continue_dir,
+    goose_config_dir,
+    in_home,
+    in_project,
+    under,
+    xdg_config,
+    zed_config_dir,
+)
+from .config_file import Target
+from .config_formats import Format
+from .errors import JmcpError
 
-ClientName = Literal[
-    "claude", "claude-desktop", "cursor", "vscode", "windsurf", "gemini", "codex", "opencode", "mcp-remote"
-]
 DEFAULT_NAME = "jupyter"
-CODEX_TOKEN_ENV = "JMCP_TOKEN"
-MCP_REMOTE_AUTH_ENV = "AUTH_HEADER"
+#: Stands for the project directory (resolved) inside a scope's key path.
+PROJECT_DIR = "{project_dir}"
+#: Stands for the entry's name inside a file name (clients that keep one server per file).
+ENTRY_NAME = "{name}"
+FILE_NAME_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-")
+
+Render = Callable[[str, str], dict[str, Any]]
 
 
-def bearer(token: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {token}"}
+# --- the rows ----------------------------------------------------------------------------------
 
 
-def mcp_remote_needs_allow_http(url: str) -> bool:
-    """mcp-remote refuses plain http unless the host is exactly localhost or 127.0.0.1."""
-    parts = urlsplit(url)
-    return parts.scheme == "http" and parts.hostname not in ("localhost", "127.0.0.1")
+@dataclass(frozen=True)
+class Scope:
+    """One place a client reads servers from."""
+
+    name: str
+    path: PathFn | None  # (home, cwd) -> the file; None: the client has no file of its own
+    keys: tuple[str, ...] | None = None  # the servers table's key path, when not the client's usual one
+    shared: bool = False  # the file sits in the project and may be committed: warn when it holds a token
+    note: str = ""  # said after writing to this scope
+
+    @property
+    def per_project(self) -> bool:
+        """The entry is keyed by the project directory inside a per-user file."""
+        return PROJECT_DIR in (self.keys or ())
+
+    def key_path(self, default: tuple[str, ...], cwd: Path) -> tuple[str, ...]:
+        return tuple(str(cwd.resolve()) if k == PROJECT_DIR else k for k in self.keys or default)
 
 
-# --- renderers -------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Needs:
+    """A program the written entry runs, and what to say when it is missing."""
 
-
-def render_claude(url: str, token: str) -> dict[str, Any]:
-    """Claude Code, HTTP transport. Source: https://code.claude.com/docs/en/mcp
-    (`claude mcp add --transport http NAME URL --header "Authorization: Bearer ..."` stores this)."""
-    return {"type": "http", "url": url, "headers": bearer(token)}
-
-
-def render_mcp_remote(url: str, token: str) -> dict[str, Any]:
-    """A stdio entry running mcp-remote. Source: https://github.com/geelen/mcp-remote README.
-
-    The header value goes through an env var: several clients (Cursor, Claude Desktop on Windows)
-    do not escape spaces inside args, so ``Authorization: Bearer X`` would break there.
-    """
-    args = ["mcp-remote", url, "--header", f"Authorization:${{{MCP_REMOTE_AUTH_ENV}}}"]
-    if mcp_remote_needs_allow_http(url):
-        args.append("--allow-http")
-    return {"command": "npx", "args": args, "env": {MCP_REMOTE_AUTH_ENV: f"Bearer {token}"}}
-
-
-def render_cursor(url: str, token: str) -> dict[str, Any]:
-    """Cursor, remote server. Source: https://cursor.com/docs/mcp (``url`` + ``headers``)."""
-    return {"url": url, "headers": bearer(token)}
-
-
-def render_vscode(url: str, token: str) -> dict[str, Any]:
-    """VS Code, under ``servers`` (not ``mcpServers``).
-    Source: https://code.visualstudio.com/docs/copilot/reference/mcp-configuration (``type: http``)."""
-    return {"type": "http", "url": url, "headers": bearer(token)}
-
-
-def render_windsurf(url: str, token: str) -> dict[str, Any]:
-    """Windsurf. Source: https://docs.windsurf.com/windsurf/cascade/mcp (``serverUrl``, not ``url``)."""
-    return {"serverUrl": url, "headers": bearer(token)}
-
-
-def render_gemini(url: str, token: str) -> dict[str, Any]:
-    """Gemini CLI. Source: https://geminicli.com/docs/tools/mcp-server/ ; current releases'
-    `gemini mcp add --transport http` write ``url`` with ``"type": "http"`` (older ones: ``httpUrl``)."""
-    return {"url": url, "type": "http", "headers": bearer(token)}
-
-
-def render_codex(url: str, token: str) -> dict[str, Any]:
-    """Codex, ``[mcp_servers.NAME]`` in config.toml. Source: https://developers.openai.com/codex/mcp
-    Codex takes no inline token: it reads it from the env var named by ``bearer_token_env_var``."""
-    return {"url": url, "bearer_token_env_var": CODEX_TOKEN_ENV}
-
-
-def render_opencode(url: str, token: str) -> dict[str, Any]:
-    """OpenCode, under ``mcp``. Source: https://opencode.ai/docs/mcp-servers/ (``type: remote``)."""
-    return {"type": "remote", "url": url, "headers": bearer(token), "enabled": True}
-
-
-# --- where each client keeps its config -------------------------------------------------------
-
-
-def _xdg_config(home: Path) -> Path:
-    value = os.environ.get("XDG_CONFIG_HOME")
-    return Path(value) if value else home / ".config"
-
-
-def _app_support(home: Path) -> Path:
-    """The per-user application data dir (macOS, Windows, else XDG)."""
-    if sys.platform == "darwin":
-        return home / "Library" / "Application Support"
-    if sys.platform == "win32":
-        return Path(os.environ.get("APPDATA", home / "AppData" / "Roaming"))
-    return _xdg_config(home)
-
-
-def claude_json(home: Path) -> Path:
-    """Claude Code's own state file (user and local scopes); CLAUDE_CONFIG_DIR moves it."""
-    override = os.environ.get("CLAUDE_CONFIG_DIR")
-    return (Path(override) if override else home) / ".claude.json"
-
-
-def _target_claude(scope: str, home: Path, cwd: Path) -> Target:
-    if scope == "project":
-        return Target(cwd / ".mcp.json", "json", ("mcpServers",))
-    if scope == "user":
-        return Target(claude_json(home), "json", ("mcpServers",))
-    return Target(claude_json(home), "json", ("projects", str(cwd.resolve()), "mcpServers"))
-
-
-def _target_claude_desktop(scope: str, home: Path, cwd: Path) -> Target:
-    return Target(_app_support(home) / "Claude" / "claude_desktop_config.json", "json", ("mcpServers",))
-
-
-def _target_cursor(scope: str, home: Path, cwd: Path) -> Target:
-    base = cwd if scope == "project" else home
-    return Target(base / ".cursor" / "mcp.json", "json", ("mcpServers",))
-
-
-def _target_vscode(scope: str, home: Path, cwd: Path) -> Target:
-    if scope == "workspace":
-        return Target(cwd / ".vscode" / "mcp.json", "json", ("servers",))
-    return Target(_app_support(home) / "Code" / "User" / "mcp.json", "json", ("servers",))
-
-
-def _target_windsurf(scope: str, home: Path, cwd: Path) -> Target:
-    return Target(home / ".codeium" / "windsurf" / "mcp_config.json", "json", ("mcpServers",))
-
-
-def _target_gemini(scope: str, home: Path, cwd: Path) -> Target:
-    base = cwd if scope == "project" else home
-    return Target(base / ".gemini" / "settings.json", "json", ("mcpServers",))
-
-
-def _target_codex(scope: str, home: Path, cwd: Path) -> Target:
-    if scope == "project":
-        return Target(cwd / ".codex" / "config.toml", "toml", ("mcp_servers",))
-    codex_home = os.environ.get("CODEX_HOME")
-    return Target((Path(codex_home) if codex_home else home / ".codex") / "config.toml", "toml", ("mcp_servers",))
-
-
-def _target_opencode(scope: str, home: Path, cwd: Path) -> Target:
-    if scope == "project":
-        return Target(cwd / "opencode.json", "json", ("mcp",))
-    return Target(_xdg_config(home) / "opencode" / "opencode.json", "json", ("mcp",))
-
-
-def _target_none(scope: str, home: Path, cwd: Path) -> Target:
-    raise JmcpError("mcp-remote has no config file of its own: use --print, or --file PATH to merge it into one")
+    program: str
+    hint: str
 
 
 @dataclass(frozen=True)
 class Client:
     name: str
     title: str
-    scopes: tuple[str, ...]  # the first one is the default
-    render: Callable[[str, str], dict[str, Any]]
-    target: Callable[[str, Path, Path], Target]
-    servers_key: tuple[str, ...] = ("mcpServers",)
+    scopes: tuple[Scope, ...]  # the first one is the default
+    render: Render
     fmt: Format = "json"
-    token_in_file: bool = True
+    servers_key: tuple[str, ...] = ("mcpServers",)
+    token_env: str | None = None  # the client reads the token from this env var, not from the file
+    needs: Needs | None = None
+    name_field: str | None = None  # the entry also holds its own name under this key
+    list_key: str | None = None  # the servers table is a list of objects named by this key
+    new_file: tuple[tuple[str, Any], ...] = ()  # top-level keys a file we create starts with
 
     @property
     def default_scope(self) -> str:
-        return self.scopes[0]
+        return self.scopes[0].name
 
+    @property
+    def scope_names(self) -> tuple[str, ...]:
+        return tuple(s.name for s in self.scopes)
+
+    @property
+    def token_in_file(self) -> bool:
+        return self.token_env is None
+
+    @property
+    def has_own_file(self) -> bool:
+        return any(s.path is not None for s in self.scopes)
+
+    def entry(self, url: str, token: str, name: str) -> dict[str, Any]:
+        """Our entry for this client: the renderer's, plus its own name where the client wants it."""
+        named = {self.name_field: name} if self.name_field else {}
+        return {**named, **self.render(url, token)}
+
+    def scope(self, name: str | None) -> Scope:
+        wanted = name or self.default_scope
+        for scope in self.scopes:
+            if scope.name == wanted:
+                return scope
+        raise JmcpError(f"{self.name} has no scope {wanted!r}; choose one of: {', '.join(self.scope_names)}")
+
+
+NPX = Needs("npx", "This entry runs `npx mcp-remote`: install Node.js (which provides npx) first.")
 
 CLIENTS: dict[str, Client] = {
     c.name: c
     for c in [
-        Client("claude", "Claude Code", ("local", "project", "user"), render_claude, _target_claude),
-        Client("claude-desktop", "Claude Desktop", ("user",), render_mcp_remote, _target_claude_desktop),
-        Client("cursor", "Cursor", ("user", "project"), render_cursor, _target_cursor),
-        Client("vscode", "VS Code", ("user", "workspace"), render_vscode, _target_vscode, ("servers",)),
-        Client("windsurf", "Windsurf", ("user",), render_windsurf, _target_windsurf),
-        Client("gemini", "Gemini CLI", ("user", "project"), render_gemini, _target_gemini),
+        Client(
+            "claude",
+            "Claude Code",
+            (
+                Scope("local", under(claude_config_dir, ".claude.json"), keys=("projects", PROJECT_DIR, "mcpServers")),
+                Scope(
+                    "project",
+                    in_project(".mcp.json"),
+                    shared=True,
+                    note="Claude Code asks you to approve project servers the first time you run `claude` here.",
+                ),
+                Scope("user", under(claude_config_dir, ".claude.json")),
+            ),
+            r.render_claude,
+        ),
+        Client(
+            "claude-desktop",
+            "Claude Desktop",
+            (Scope("user", under(app_support, "Claude", "claude_desktop_config.json")),),
+            r.render_mcp_remote,
+            needs=NPX,
+        ),
+        Client(
+            "cursor",
+            "Cursor",
+            (
+                Scope("user", in_home(".cursor", "mcp.json")),
+                Scope("project", in_project(".cursor", "mcp.json"), shared=True),
+            ),
+            r.render_cursor,
+        ),
+        Client(
+            "vscode",
+            "VS Code",
+            (
+                Scope("user", under(app_support, "Code", "User", "mcp.json")),
+                Scope("workspace", in_project(".vscode", "mcp.json"), shared=True),
+            ),
+            r.render_vscode,
+            servers_key=("servers",),
+        ),
+        Client(
+            "windsurf",
+            "Windsurf",
+            (Scope("user", in_home(".codeium", "windsurf", "mcp_config.json")),),
+            r.render_windsurf,
+        ),
+        Client(
+            "gemini",
+            "Gemini CLI",
+            (
+                Scope("user", in_home(".gemini", "settings.json")),
+                Scope("project", in_project(".gemini", "settings.json"), shared=True),
+            ),
+            r.render_gemini,
+        ),
         Client(
             "codex",
             "Codex",
-            ("user", "project"),
-            render_codex,
-            _target_codex,
-            ("mcp_servers",),
-            "toml",
-            False,
+            (
+                Scope("user", under(codex_home, "config.toml")),
+                Scope("project", in_project(".codex", "config.toml"), shared=True),
+            ),
+            r.render_codex,
+            fmt="toml",
+            servers_key=("mcp_servers",),
+            token_env=r.CODEX_TOKEN_ENV,
         ),
-        Client("opencode", "OpenCode", ("user", "project"), render_opencode, _target_opencode, ("mcp",)),
-        Client("mcp-remote", "any stdio-only client (mcp-remote)", ("user",), render_mcp_remote, _target_none),
+        Client(
+            "opencode",
+            "OpenCode",
+            (
+                Scope("user", under(xdg_config, "opencode", "opencode.json")),
+                Scope("project", in_project("opencode.json"), shared=True),
+            ),
+            r.render_opencode,
+            servers_key=("mcp",),
+        ),
+        Client(
+            "zed",
+            "Zed",
+            (
+                Scope("user", under(zed_config_dir, "settings.json")),
+                Scope(
+                    "project",
+                    in_project(".zed", "settings.json"),
+                    shared=True,
+                    note="Zed starts a project's MCP servers once you trust the project (it asks when you open it).",
+                ),
+            ),
+            r.render_zed,
+            fmt="jsonc",
+            servers_key=("context_servers",),
+        ),
+        Client(
+            "goose",
+            "Goose",
+            (Scope("user", under(goose_config_dir, "config.yaml")),),
+            r.render_goose,
+            fmt="yaml",
+            servers_key=("extensions",),
+            name_field="name",
+        ),
+        Client(
+            "continue",
+            "Continue",
+            # One block file per server: Continue loads every .continue/mcpServers/*.yaml (global and
+            # workspace), and a block holds exactly one server.
+            (
+                Scope("user", under(continue_dir, "mcpServers", f"{ENTRY_NAME}.yaml")),
+                Scope("workspace", in_project(".continue", "mcpServers", f"{ENTRY_NAME}.yaml"), shared=True),
+            ),
+            r.render_continue,
+            fmt="yaml",
+            name_field="name",
+            list_key="name",
+            new_file=(("name", "Jupyter (jmcp)"), ("version", "0.0.1"), ("schema", "v1")),
+        ),
+        Client(
+            "mcp-remote",
+            "any stdio-only client (mcp-remote)",
+            (Scope("user", None),),  # no file of its own: --print, or --file into any client's
+            r.render_mcp_remote,
+            needs=NPX,
+        ),
     ]
 }
+
+
+# The CLI's choices come from the rows (typer turns a Literal into a choice list); mypy sees a str.
+if TYPE_CHECKING:
+    ClientName = str
+else:
+    ClientName = Literal[tuple(CLIENTS)]
 
 
 def get_client(name: str) -> Client:
@@ -207,85 +260,43 @@ def get_client(name: str) -> Client:
         raise JmcpError(f"unknown client {name!r}; choose one of: {', '.join(CLIENTS)}") from None
 
 
-def resolve_target(client: Client, scope: str | None, home: Path, cwd: Path, file: Path | None = None) -> Target:
-    scope = scope or client.default_scope
-    if scope not in client.scopes:
-        raise JmcpError(f"{client.name} has no scope {scope!r}; choose one of: {', '.join(client.scopes)}")
+def resolve_target(
+    client: Client, scope: str | None, home: Path, cwd: Path, file: Path | None = None, name: str = DEFAULT_NAME
+) -> Target:
+    """The file and key path our entry goes to (``file`` replaces the client's usual file)."""
+    row = client.scope(scope)
     if file is not None:
-        return Target(file, client.fmt, client.servers_key)
-    return client.target(scope, home, cwd)
+        path = file
+    elif row.path is None:
+        raise JmcpError(
+            f"{client.name} has no config file of its own: use --print, or --file PATH to merge it into one"
+        )
+    else:
+        path = row.path(home, cwd)
+        if ENTRY_NAME in path.name:
+            if not name or not set(name) <= FILE_NAME_CHARS or name.startswith("."):
+                raise JmcpError(
+                    f"{client.title} keeps each server in a file named after it: use a --name of letters, "
+                    "digits, '.', '_' or '-'"
+                )
+            path = path.with_name(path.name.replace(ENTRY_NAME, name))
+    keys = client.servers_key if file is not None else row.key_path(client.servers_key, cwd)
+    return Target(path, client.fmt, keys, client.list_key, client.new_file)
 
 
 def wrap(client: Client, name: str, entry: dict[str, Any]) -> dict[str, Any]:
-    """The entry inside the client's servers table, for ``--print``."""
-    doc: dict[str, Any] = {name: entry}
+    """The entry inside the client's servers table (in a new file's frame), for ``--print``."""
+    doc: Any = [entry] if client.list_key else {name: entry}
     for key in reversed(client.servers_key):
         doc = {key: doc}
-    return doc
+    return {**dict(client.new_file), **doc}
 
 
-# --- reading entries back (doctor, token rotation) ----------------------------------------------
-
-
-@dataclass(frozen=True)
-class Endpoint:
-    """What an existing entry points at."""
-
-    url: str | None
-    token: str | None
-    token_env: str | None = None
-    command: str | None = None
-
-
-def endpoint_of(entry: Any) -> Endpoint:
-    if not isinstance(entry, dict):
-        return Endpoint(None, None)
-    if "command" in entry:
-        args = [a for a in entry.get("args") or [] if isinstance(a, str)]
-        url = next((a for a in args if a.startswith(("http://", "https://"))), None)
-        header = (entry.get("env") or {}).get(MCP_REMOTE_AUTH_ENV)
-        if header is None:
-            header = next((a.split(":", 1)[1] for a in args if a.lower().startswith("authorization:")), None)
-        token = header.strip().removeprefix("Bearer ").strip() if isinstance(header, str) else None
-        return Endpoint(url, token, command=str(entry.get("command")))
-    url = entry.get("url") or entry.get("serverUrl") or entry.get("httpUrl")
-    headers = entry.get("headers") or {}
-    auth = next((v for k, v in headers.items() if k.lower() == "authorization"), None)
-    token = auth.strip().removeprefix("Bearer ").strip() if isinstance(auth, str) else None
-    env_var = entry.get("bearer_token_env_var")
-    if env_var:
-        return Endpoint(url, os.environ.get(env_var), token_env=env_var)
-    return Endpoint(url, token)
-
-
-@dataclass(frozen=True)
-class Configured:
-    client: Client
-    scope: str
-    target: Target
-    entry: Any | None  # None when the file is unreadable (see error)
-    error: str | None = None
-
-
-def find_configured(name: str, home: Path, cwd: Path) -> list[Configured]:
-    """Every client config (all clients, all scopes, the local scope for ``cwd``) holding ``name``."""
-    found: list[Configured] = []
-    seen: set[tuple[Path, tuple[str, ...]]] = set()
+def scope_help() -> str:
+    """The ``--scope`` help: clients with a choice, grouped by the scopes they offer."""
+    groups: dict[tuple[str, ...], list[str]] = {}
     for client in CLIENTS.values():
-        if client.target is _target_none:
-            continue
-        for scope in client.scopes:
-            target = client.target(scope, home, cwd)
-            key = (target.path, target.keys)
-            if key in seen or not target.path.exists():
-                continue
-            seen.add(key)
-            try:
-                doc = load_document(target.path, target.fmt)
-            except ConfigFileError as e:
-                found.append(Configured(client, scope, target, None, str(e)))
-                continue
-            entry = get_entry(doc, target.keys, name)
-            if entry is not None:
-                found.append(Configured(client, scope, target, entry))
-    return found
+        if len(client.scopes) > 1:
+            groups.setdefault(client.scope_names, []).append(client.name)
+    parts = [f"{', '.join(names)} {'|'.join(scopes)}" for scopes, names in groups.items()]
+    return f"Where to write: {'; '.join(parts)}."

@@ -28,10 +28,7 @@ def config_command(
     ],
     scope: Annotated[
         str | None,
-        typer.Option(
-            help="Where to write: claude local|project|user; cursor, gemini, codex, opencode user|project; "
-            "vscode user|workspace."
-        ),
+        typer.Option(help=client_configs.scope_help()),
     ] = None,
     name: Annotated[str, typer.Option(help="Name of the server entry.")] = client_configs.DEFAULT_NAME,
     url: Annotated[
@@ -50,35 +47,34 @@ def config_command(
         spec = client_configs.get_client(client)
         home, cwd = Path.home(), Path.cwd()
         if remove:
-            target = client_configs.resolve_target(spec, scope, home, cwd, file)
+            target = client_configs.resolve_target(spec, scope, home, cwd, file, name)
             result = config_file.write_entry(target, name, None)
             msg = f"Removed {name!r} from" if result.changed else f"No {name!r} entry in"
             console().print(f"{msg} {result.path}")
             return
         server = servers.find_server(url, token)
         secret = server.token or tokens.load_or_create()
-        entry = spec.render(server.mcp_url, secret)
+        entry = spec.entry(server.mcp_url, secret, name)
         if print_only:
             doc = client_configs.wrap(spec, name, entry)
             text = config_file.dump(doc, spec.fmt)
             typer.echo(text.rstrip("\n"))
             _hints(spec, server, secret, printed=True)
             return
-        target = client_configs.resolve_target(spec, scope, home, cwd, file)
+        row = spec.scope(scope)
+        target = client_configs.resolve_target(spec, scope, home, cwd, file, name)
         result = config_file.write_entry(target, name, entry)
-        where = f"{result.path}" + (
-            f" (project {cwd})" if spec.name == "claude" and (scope or "local") == "local" else ""
-        )
+        where = f"{result.path}" + (f" (project {cwd})" if file is None and row.per_project else "")
         if result.changed:
             console().print(f"[green]✓[/] {spec.title}: wrote {name!r} → {server.mcp_url} in {where}")
             if result.backup:
                 console().print(f"  previous file kept as {result.backup}")
         else:
             console().print(f"[green]✓[/] {spec.title}: {where} already up to date")
-        if spec.token_in_file and (scope in ("project", "workspace")):
+        if spec.token_in_file and row.shared:
             warn(f"{result.path} holds your token: keep it out of version control")
-        if spec.name == "claude" and scope == "project":
-            console().print("Claude Code asks you to approve project servers the first time you run `claude` here.")
+        if row.note:
+            console().print(row.note)
         _hints(spec, server, secret, printed=False)
     except JmcpError as e:
         fail(e)
@@ -89,13 +85,13 @@ def _hints(spec: client_configs.Client, server: servers.Server, secret: str, pri
     lines: list[str] = []
     if not server.running:
         lines.append(f"Note: no server answers at {server.base_url} yet ({server.source}); start it with `jmcp start`.")
-    if spec.name == "codex":
+    if spec.token_env:
         stored = tokens.load()
         value = '"$(jmcp token --show)"' if secret == stored else json.dumps(secret)
-        lines.append(f"Codex reads the token from ${client_configs.CODEX_TOKEN_ENV}; in the shell that runs codex:")
-        lines.append(f"  export {client_configs.CODEX_TOKEN_ENV}={value}")
-    if spec.render is client_configs.render_mcp_remote and shutil.which("npx") is None:
-        lines.append("This entry runs `npx mcp-remote`: install Node.js (which provides npx) first.")
+        lines.append(f"{spec.title} reads the token from ${spec.token_env}; in the shell that runs {spec.name}:")
+        lines.append(f"  export {spec.token_env}={value}")
+    if spec.needs and shutil.which(spec.needs.program) is None:
+        lines.append(spec.needs.hint)
     for line in lines:
         if out is not None:
             out.print(line, markup=False)

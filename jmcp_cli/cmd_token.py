@@ -5,7 +5,7 @@ from typing import Annotated
 
 import typer
 
-from . import client_configs, config_file, paths, tokens
+from . import client_configs, config_file, configured_clients, paths, tokens
 from .errors import JmcpError
 from .ui import console, fail, warn
 
@@ -41,17 +41,17 @@ def token_command(
         old = tokens.load()
         new = tokens.rotate()
         console().print(f"New token stored: {tokens.mask(new)}")
-        configured = [c for c in client_configs.find_configured(name, Path.home(), Path.cwd()) if c.entry]
+        configured = [c for c in configured_clients.find_configured(name, Path.home(), Path.cwd()) if c.entry]
         for c in configured:
-            endpoint = client_configs.endpoint_of(c.entry)
+            endpoint = configured_clients.endpoint_of(c.entry)
             where = f"{c.client.title} ({c.scope}): {c.target.path}"
-            if not c.client.token_in_file:
-                var = endpoint.token_env or client_configs.CODEX_TOKEN_ENV
+            if c.client.token_env:
+                var = endpoint.token_env or c.client.token_env
                 console().print(f'  {where} reads ${var}: export {var}="$(jmcp token --show)"')
             elif old is None or endpoint.token != old or not endpoint.url:
                 continue
             elif update_configs:
-                config_file.write_entry(c.target, name, c.client.render(endpoint.url, new))
+                config_file.write_entry(c.target, name, c.client.entry(endpoint.url, new, name))
                 console().print(f"  updated {where}")
             else:
                 console().print(f"  stale: {where}  → jmcp config {c.client.name} --scope {c.scope}")

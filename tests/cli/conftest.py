@@ -6,7 +6,16 @@ from pathlib import Path
 
 import pytest
 
-ISOLATED_VARS = ("XDG_CONFIG_HOME", "CLAUDE_CONFIG_DIR", "CODEX_HOME", "APPDATA", "JMCP_TOKEN")
+ISOLATED_VARS = (
+    "XDG_CONFIG_HOME",
+    "CLAUDE_CONFIG_DIR",
+    "CODEX_HOME",
+    "APPDATA",
+    "JMCP_TOKEN",
+    "FLATPAK_XDG_CONFIG_HOME",
+    "GOOSE_PATH_ROOT",
+    "CONTINUE_GLOBAL_DIR",
+)
 
 
 @pytest.fixture(autouse=True)

@@ -16,9 +16,18 @@ from jmcp_cli.errors import ConfigFileError
 from jmcp_cli.main import app
 
 URL, TOKEN = "http://127.0.0.1:4040/mcp", "t" * 32
-WRITERS = [c for c in client_configs.CLIENTS.values() if c.name != "mcp-remote"]
-TARGETS = [(c, s) for c in WRITERS for s in c.scopes]
-ISOLATED_VARS = ("XDG_CONFIG_HOME", "CLAUDE_CONFIG_DIR", "CODEX_HOME", "APPDATA", "JMCP_TOKEN")
+WRITERS = [c for c in client_configs.CLIENTS.values() if c.has_own_file]
+TARGETS = [(c, s) for c in WRITERS for s in c.scope_names]
+ISOLATED_VARS = (
+    "XDG_CONFIG_HOME",
+    "CLAUDE_CONFIG_DIR",
+    "CODEX_HOME",
+    "APPDATA",
+    "JMCP_TOKEN",
+    "FLATPAK_XDG_CONFIG_HOME",
+    "GOOSE_PATH_ROOT",
+    "CONTINUE_GLOBAL_DIR",
+)
 
 
 @pytest.fixture(autouse=True)
@@ -39,15 +48,22 @@ def target_for(client: client_configs.Client, scope: str, tmp_path: Path) -> con
 
 
 def write(client: client_configs.Client, target: config_file.Target) -> config_file.WriteResult:
-    return config_file.write_entry(target, "jupyter", client.render(URL, TOKEN))
+    return config_file.write_entry(target, "jupyter", client.entry(URL, TOKEN, "jupyter"))
 
 
 def snapshot(path: Path) -> tuple[bytes, int] | None:
     return (path.read_bytes(), path.stat().st_mode & 0o777) if path.is_file() else None
 
 
-INVALID = {"json": '{"mcpServers": {"x": 1,}', "toml": "[mcp_servers\nx = "}
-NON_OBJECT = {"json": "[1, 2]", "toml": "= 1"}
+INVALID = {
+    "json": '{"mcpServers": {"x": 1,}',
+    "jsonc": '{"context_servers": {"x": 1 // a comment\n',
+    "toml": "[mcp_servers\nx = ",
+    "yaml": "extensions:\n  x: [1, 2\n",
+}
+NON_OBJECT = {"json": "[1, 2]", "jsonc": "[1, 2] // a list", "toml": "= 1", "yaml": "- 1\n- 2\n"}
+#: A small valid file holding one unrelated key, `keep = 1`, in each format.
+KEEP = {"json": '{"keep": 1}', "jsonc": '{"keep": 1} // mine', "toml": "keep = 1\n", "yaml": "keep: 1  # mine\n"}
 
 
 @pytest.mark.parametrize(("client", "scope"), TARGETS, ids=[f"{c.name}-{s}" for c, s in TARGETS])
@@ -59,7 +75,9 @@ class TestEveryWriter:
         result = write(client, target)
         assert result.changed
         doc = config_file.load_document(target.path, target.fmt)
-        assert config_file.get_entry(doc, target.keys, "jupyter") == client.render(URL, TOKEN)
+        assert config_file.get_entry(doc, target.keys, "jupyter", target.list_key) == client.entry(
+            URL, TOKEN, "jupyter"
+        )
 
     @pytest.mark.parametrize("content", ["invalid", "non-object", "binary"])
     def test_an_unparsable_file_is_left_untouched(
@@ -82,12 +100,12 @@ class TestEveryWriter:
         target.path.parent.mkdir(parents=True, exist_ok=True)
         real = tmp_path / "dotfiles" / target.path.name
         real.parent.mkdir(exist_ok=True)
-        real.write_text('{"keep": 1}' if target.fmt == "json" else "keep = 1\n")
+        real.write_text(KEEP[target.fmt])
         target.path.symlink_to(real)
         write(client, target)
         assert target.path.is_symlink() and target.path.resolve() == real.resolve()
         doc = config_file.load_document(real, target.fmt)
-        assert doc["keep"] == 1 and config_file.get_entry(doc, target.keys, "jupyter") is not None
+        assert doc["keep"] == 1 and config_file.get_entry(doc, target.keys, "jupyter", target.list_key) is not None
 
     def test_a_symlink_loop_is_a_clear_error(self, tmp_path: Path, client: client_configs.Client, scope: str) -> None:
         target = target_for(client, scope, tmp_path)
@@ -100,7 +118,7 @@ class TestEveryWriter:
     def test_a_read_only_file_is_refused(self, tmp_path: Path, client: client_configs.Client, scope: str) -> None:
         target = target_for(client, scope, tmp_path)
         target.path.parent.mkdir(parents=True, exist_ok=True)
-        target.path.write_text('{"keep": 1}' if target.fmt == "json" else "keep = 1\n")
+        target.path.write_text(KEEP[target.fmt])
         target.path.chmod(0o444)
         before = snapshot(target.path)
         with pytest.raises(ConfigFileError, match="read-only"):
@@ -122,7 +140,7 @@ class TestEveryWriter:
     ) -> None:
         target = target_for(client, scope, tmp_path)
         target.path.parent.mkdir(parents=True, exist_ok=True)
-        target.path.write_text('{"keep": 1}' if target.fmt == "json" else "keep = 1\n")
+        target.path.write_text(KEEP[target.fmt])
         before = snapshot(target.path)
         # The temp file's name is taken by a directory: the atomic write cannot even start.
         (target.path.parent / f".{target.path.name}.jmcp-{os.getpid()}.tmp").mkdir()
