@@ -11,13 +11,14 @@ so every observer here catches everything.
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import logging
 import weakref
 from collections import deque
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 
 from pycrdt import Array, Awareness, Decoder, Map, TransactionEvent
 
@@ -52,6 +53,12 @@ def current_seq() -> int:
     return _last_seq
 
 
+class Lock(Protocol):
+    """What is needed of the room's update lock (``DocumentRoom._update_lock``, an ``asyncio.Lock``)."""
+
+    def locked(self) -> bool: ...
+
+
 @dataclass(frozen=True)
 class Change:
     """One change to one cell."""
@@ -83,30 +90,45 @@ class ChangeTracker:
         self,
         ynotebook: Any,
         *,
-        is_reloading: Callable[[], bool] | None = None,
+        reload_lock: Lock | None = None,
         awareness: Awareness | None = None,
         log_size: int = 5000,
         per_cell: int = 32,
     ) -> None:
-        # Neither the notebook nor the room is referenced: trackers are kept per notebook in a weak mapping.
-        self._cells: Array = ynotebook.ycells
+        # Only weak references to the document's side: the cells array and the awareness reach the room (through
+        # its observers) and so the notebook, which is this tracker's key in a weak mapping; a strong path from
+        # value to key would keep every room's notebook alive forever.
+        self._cells_ref = weakref.ref(ynotebook.ycells)
         self._doc_client = ynotebook.ydoc.client_id
-        self._awareness = awareness if awareness is not None else getattr(ynotebook, "awareness", None)
-        self._is_reloading = is_reloading or (lambda: False)
+        awareness = awareness if awareness is not None else getattr(ynotebook, "awareness", None)
+        self._awareness_ref = weakref.ref(awareness) if awareness is not None else None
+        # The lock itself, not a function of the room: anything reaching the room would keep it alive from here.
+        self._reload_lock = reload_lock
         self._log: deque[Change] = deque(maxlen=log_size)
         self._per_cell_size = per_cell
         self._by_cell: dict[str, deque[Change]] = {}
         self._pending: list[tuple[str, ChangeKind]] = []
         self._aliases: dict[int, AgentOrigin] = {}
         self._marks: dict[str, int] = {}
-        self._ids: list[str] | None = None
-        self._ids = self._read_ids()
-        self._subscriptions = [
-            self._cells.observe_deep(self._on_cells),
-            ynotebook.ydoc.observe(self._on_update),
-        ]
+        self._ids: list[str] | None = self._read_ids()
+        ynotebook.ycells.observe_deep(self._on_cells)
+        # pycrdt's document observers hold the document itself from inside Rust, a cycle the garbage collector
+        # cannot see: this one is removed when the notebook goes, or the document and tracker would live on.
+        subscription = ynotebook.ydoc.observe(self._on_update)
+        weakref.finalize(ynotebook, _unobserve, ynotebook.ydoc, subscription)
+
+    @property
+    def _cells(self) -> Array:
+        cells = self._cells_ref()
+        if cells is None:
+            raise RuntimeError("the notebook is gone")
+        return cells
 
     # -- what the rest of jmcp asks ------------------------------------------------------------------
+
+    def reloading(self) -> bool:
+        """Whether the room is reloading the file from disk right now (its update lock is held)."""
+        return self._reload_lock is not None and self._reload_lock.locked()
 
     def alias(self, origin: int, agent: AgentOrigin) -> None:
         """Attribute transactions with ``origin`` (an UndoManager's ``origin``) to ``agent``."""
@@ -165,7 +187,7 @@ class ChangeTracker:
             entries = self._classify(events)
             if not entries:
                 return
-            if origin is None and not self._is_reloading():
+            if origin is None and not self.reloading():
                 self._pending.extend(entries)  # the author is in the update, emitted right after this
                 return
             author, session_id = self._author_of(origin)
@@ -208,7 +230,8 @@ class ChangeTracker:
     def _person(self, client: int | None) -> str:
         if client == self._doc_client:
             return SERVER_AUTHOR
-        states = self._awareness.states if self._awareness is not None else {}
+        awareness = self._awareness_ref() if self._awareness_ref is not None else None
+        states = awareness.states if awareness is not None else {}
         state = states.get(client) if client is not None else None
         name = _user_name(state)
         if name:
@@ -229,6 +252,8 @@ class ChangeTracker:
         return [_cell_id(cell) for cell in self._cells]
 
     def _current_ids(self) -> list[str]:
+        if self._cells_ref() is None:
+            return []
         if self._ids is None or len(self._ids) != len(self._cells):
             self._ids = self._read_ids()
         return self._ids
@@ -286,6 +311,11 @@ class ChangeTracker:
         return entries
 
 
+def _unobserve(doc: Any, subscription: Any) -> None:
+    with contextlib.suppress(Exception):
+        doc.unobserve(subscription)
+
+
 def _nested_kind(path: list[Any], event: Any) -> ChangeKind | None:
     if len(path) > 1:
         key = path[1]
@@ -317,14 +347,14 @@ def _user_name(state: Any) -> str:
 _TRACKERS: weakref.WeakKeyDictionary[Any, ChangeTracker] = weakref.WeakKeyDictionary()
 
 
-def tracker_for(ynotebook: Any, *, is_reloading: Callable[[], bool] | None = None) -> ChangeTracker:
-    """The tracker of a live notebook (created on first use; the first caller's ``is_reloading`` is kept).
+def tracker_for(ynotebook: Any, *, reload_lock: Lock | None = None) -> ChangeTracker:
+    """The tracker of a live notebook (created on first use with the room's ``_update_lock``).
 
     Create it when the room is opened, before any change that should be reported.
     """
     found = _TRACKERS.get(ynotebook)
     if found is None:
-        found = _TRACKERS[ynotebook] = ChangeTracker(ynotebook, is_reloading=is_reloading)
+        found = _TRACKERS[ynotebook] = ChangeTracker(ynotebook, reload_lock=reload_lock)
     return found
 
 

@@ -62,6 +62,20 @@ class UndoResult:
         return f"{verb} one step: {what or 'no visible change'}. {self.remaining} more step(s) can be taken back."
 
 
+class _StepClock:
+    """The undo manager's clock: the step number scaled past the capture timeout.
+
+    A separate object, not a method: pycrdt keeps the callable inside Rust, out of the garbage collector's sight,
+    so a bound method would keep its history alive for good.
+    """
+
+    def __init__(self) -> None:
+        self.step = 1  # pycrdt never extends a step whose timestamp is 0
+
+    def __call__(self) -> int:
+        return self.step * _STEP_MILLIS
+
+
 @dataclass(frozen=True)
 class _Step:
     start: int  # change numbers bounding the step
@@ -76,18 +90,15 @@ class SessionUndo:
         ynotebook: Any,
         origin: AgentOrigin,
         tracker: ChangeTracker,
-        *,
-        is_reloading: Callable[[], bool] | None = None,
     ) -> None:
-        self._cells = ynotebook.ycells
+        cells = ynotebook.ycells
+        # Weak, as in the change tracker: the cells array reaches the room and so this history's key.
+        self._cells_ref = weakref.ref(cells)
         self._origin = origin
         self._tracker = tracker
-        self._is_reloading = is_reloading or (lambda: False)
-        self._step = 1  # pycrdt never extends a step whose timestamp is 0
+        self._clock = _StepClock()
         self._step_start = current_seq()
-        self._manager = UndoManager(
-            scopes=[self._cells], capture_timeout_millis=CAPTURE_MILLIS, timestamp=self._timestamp
-        )
+        self._manager = UndoManager(scopes=[cells], capture_timeout_millis=CAPTURE_MILLIS, timestamp=self._clock)
         self._manager.include_origin(origin)
         # Read once here: reading it inside an observer while an undo runs raises "Already mutably borrowed".
         self.manager_origin: int = self._manager.origin
@@ -96,16 +107,13 @@ class SessionUndo:
         self._redo_steps: list[_Step] = []
         self._stack_seen = 0
         self._stale = False
-        self._subscription = self._cells.observe_deep(self._on_cells)
-
-    def _timestamp(self) -> int:
-        return self._step * _STEP_MILLIS
+        self._subscription = cells.observe_deep(self._on_cells)
 
     def next_step(self) -> None:
         """Start a new step: call at the start of every tool call that may change the notebook."""
         self._drop_if_reloaded()
         self._close_step()
-        self._step += 1
+        self._clock.step += 1
         self._step_start = current_seq()
 
     def can_undo(self) -> bool:
@@ -153,8 +161,10 @@ class SessionUndo:
     def close(self) -> None:
         """Stop tracking (the session ended)."""
         self.clear()
-        with contextlib.suppress(ValueError):
-            self._cells.unobserve(self._subscription)
+        cells = self._cells_ref()
+        if cells is not None:
+            with contextlib.suppress(ValueError):
+                cells.unobserve(self._subscription)
 
     def _apply(self, operation: Callable[[], bool]) -> list[Change]:
         before = current_seq()
@@ -194,7 +204,7 @@ class SessionUndo:
     def _on_cells(self, events: list[Any], txn: Any) -> None:
         # Observers must never raise, nor touch the manager (it may be mid-undo): just note a reload.
         try:
-            if txn.origin is None and self._is_reloading():
+            if txn.origin is None and self._tracker.reloading():
                 self._stale = True
         except Exception:
             log.exception("jmcp undo could not inspect a change")
@@ -209,16 +219,14 @@ class SessionUndo:
 _HISTORIES: weakref.WeakKeyDictionary[Any, dict[str, SessionUndo]] = weakref.WeakKeyDictionary()
 
 
-def session_undo(
-    ynotebook: Any, origin: AgentOrigin, tracker: ChangeTracker, *, is_reloading: Callable[[], bool] | None = None
-) -> SessionUndo:
+def session_undo(ynotebook: Any, origin: AgentOrigin, tracker: ChangeTracker) -> SessionUndo:
     """The session's undo history for a live notebook; create it before the session's first change there."""
     per_session = _HISTORIES.get(ynotebook)
     if per_session is None:
         per_session = _HISTORIES[ynotebook] = {}
     found = per_session.get(origin.session_id)
     if found is None:
-        found = per_session[origin.session_id] = SessionUndo(ynotebook, origin, tracker, is_reloading=is_reloading)
+        found = per_session[origin.session_id] = SessionUndo(ynotebook, origin, tracker)
     return found
 
 

@@ -6,6 +6,7 @@ own Doc (its own client id) and announces its awareness state to the room the wa
 
 from __future__ import annotations
 
+import threading
 import uuid
 from typing import Any
 
@@ -30,7 +31,10 @@ def notebook(*cells: dict[str, Any]) -> dict[str, Any]:
     return {
         "nbformat": 4,
         "nbformat_minor": 5,
-        "metadata": {"kernelspec": {"name": "python3", "display_name": "Python 3"}, "language_info": {"name": "python"}},
+        "metadata": {
+            "kernelspec": {"name": "python3", "display_name": "Python 3"},
+            "language_info": {"name": "python"},
+        },
         "cells": list(cells),
     }
 
@@ -51,20 +55,20 @@ class Room:
         self.awareness = Awareness(self.doc)
         self.nb = YNotebook(self.doc, self.awareness)
         self.nb.set(content)  # the room's initial load, before anything watches it
-        self.reloading = False
+        self.update_lock = threading.Lock()  # stands for DocumentRoom._update_lock (any object with locked())
         self.browsers: list[Browser] = []
-        self.doc.observe(self._forward)
+        self._sender: Browser | None = None
+        self._subscription = self.doc.observe(self._forward)
 
-    def is_reloading(self) -> bool:
-        return self.reloading
+    def close(self) -> None:
+        """Drop the room's own observer, as a stopped room does (pycrdt's callbacks are invisible to the GC)."""
+        self.doc.unobserve(self._subscription)
+        self.browsers.clear()
 
     def reload(self, content: dict[str, Any]) -> None:
         """What the room does when the file changed on disk: set the document under its update lock."""
-        self.reloading = True
-        try:
+        with self.update_lock:
             self.nb.set(content)
-        finally:
-            self.reloading = False
 
     def agent_write(self, origin: AgentOrigin) -> Any:
         return self.doc.transaction(origin=origin)
@@ -74,12 +78,16 @@ class Room:
         self.browsers.append(browser)
         return browser
 
-    def receive(self, update: bytes) -> None:
-        self.doc.apply_update(update)  # no origin: how a browser's update reaches the room
+    def receive(self, update: bytes, sender: Browser) -> None:
+        self._sender = sender  # it is mid-commit: sending its own update back would re-enter its document
+        try:
+            self.doc.apply_update(update)  # no origin: how a browser's update reaches the room
+        finally:
+            self._sender = None
 
     def _forward(self, event: Any) -> None:
         for browser in self.browsers:
-            if browser.connected:
+            if browser.connected and browser is not self._sender:
                 browser.receive(event.update)
 
 
@@ -148,7 +156,7 @@ class Browser:
 
     def _forward(self, event: Any) -> None:
         if not self._receiving and self.connected:
-            self.room.receive(event.update)
+            self.room.receive(event.update, self)
 
     def insert_cell(self, index: int, cell: dict[str, Any]) -> None:
         self.nb.ycells.insert(index, self.nb.create_ycell(cell))

@@ -159,4 +159,3 @@ def test_a_presence_goes_quiet_when_its_room_is_gone() -> None:
     assert presence.awareness is None
     presence.refresh()
     presence.leave()
-
