@@ -110,6 +110,8 @@ class ChangeTracker:
         self._pending: list[tuple[str, ChangeKind]] = []
         self._aliases: dict[int, AgentOrigin] = {}
         self._marks: dict[str, int] = {}
+        #: How many times the room rewrote the cells from the file (undo histories are void after one).
+        self.reloads = 0
         self._ids: list[str] | None = self._read_ids()
         ynotebook.ycells.observe_deep(self._on_cells)
         # pycrdt's document observers hold the document itself from inside Rust, a cycle the garbage collector
@@ -184,10 +186,13 @@ class ChangeTracker:
         try:
             self._flush_pending(None)  # a previous transaction's update never came: keep its changes anyway
             origin = txn.origin
+            reloading = origin is None and self.reloading()
+            if reloading:
+                self.reloads += 1
             entries = self._classify(events)
             if not entries:
                 return
-            if origin is None and not self.reloading():
+            if origin is None and not reloading:
                 self._pending.extend(entries)  # the author is in the update, emitted right after this
                 return
             author, session_id = self._author_of(origin)

@@ -26,6 +26,11 @@ def line_edits(old: str, new: str) -> list[Edit]:
     for tag, i1, i2, j1, j2 in matcher.get_opcodes():
         if tag == "equal":
             continue
+        if tag == "replace" and i2 - i1 == j2 - j1:
+            # As many lines changed as replaced them: pair them up, so untouched text between stays untouched.
+            for offset in range(i2 - i1):
+                edits.append(_trim(old, old_starts[i1 + offset], old_starts[i1 + offset + 1], new_lines[j1 + offset]))
+            continue
         start, end = old_starts[i1], old_starts[i2]
         replacement = new[new_starts[j1] : new_starts[j2]]
         edits.append(_trim(old, start, end, replacement))

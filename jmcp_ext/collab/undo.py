@@ -9,7 +9,6 @@ jupyter_ydoc's own ``YNotebook.undo_manager`` is never used (it records the brow
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import weakref
 from collections.abc import Callable
@@ -91,14 +90,13 @@ class SessionUndo:
         origin: AgentOrigin,
         tracker: ChangeTracker,
     ) -> None:
-        cells = ynotebook.ycells
-        # Weak, as in the change tracker: the cells array reaches the room and so this history's key.
-        self._cells_ref = weakref.ref(cells)
         self._origin = origin
         self._tracker = tracker
         self._clock = _StepClock()
         self._step_start = current_seq()
-        self._manager = UndoManager(scopes=[cells], capture_timeout_millis=CAPTURE_MILLIS, timestamp=self._clock)
+        self._manager = UndoManager(
+            scopes=[ynotebook.ycells], capture_timeout_millis=CAPTURE_MILLIS, timestamp=self._clock
+        )
         self._manager.include_origin(origin)
         # Read once here: reading it inside an observer while an undo runs raises "Already mutably borrowed".
         self.manager_origin: int = self._manager.origin
@@ -106,8 +104,9 @@ class SessionUndo:
         self._undo_steps: list[_Step] = []
         self._redo_steps: list[_Step] = []
         self._stack_seen = 0
-        self._stale = False
-        self._subscription = cells.observe_deep(self._on_cells)
+        # No observer of its own (a subscription held here would form a cycle through Rust that is never freed):
+        # the tracker counts the room's reloads from disk.
+        self._reloads_seen = tracker.reloads
 
     def next_step(self) -> None:
         """Start a new step: call at the start of every tool call that may change the notebook."""
@@ -159,12 +158,8 @@ class SessionUndo:
         self._stack_seen = 0
 
     def close(self) -> None:
-        """Stop tracking (the session ended)."""
+        """Forget everything (the session ended)."""
         self.clear()
-        cells = self._cells_ref()
-        if cells is not None:
-            with contextlib.suppress(ValueError):
-                cells.unobserve(self._subscription)
 
     def _apply(self, operation: Callable[[], bool]) -> list[Change]:
         before = current_seq()
@@ -201,18 +196,10 @@ class SessionUndo:
                 "or call undo again with force=true."
             )
 
-    def _on_cells(self, events: list[Any], txn: Any) -> None:
-        # Observers must never raise, nor touch the manager (it may be mid-undo): just note a reload.
-        try:
-            if txn.origin is None and self._tracker.reloading():
-                self._stale = True
-        except Exception:
-            log.exception("jmcp undo could not inspect a change")
-
     def _drop_if_reloaded(self) -> None:
         # Undo after the room reloaded the file can corrupt cells: the reload rewrote what the steps refer to.
-        if self._stale:
-            self._stale = False
+        if self._tracker.reloads != self._reloads_seen:
+            self._reloads_seen = self._tracker.reloads
             self.clear()
 
 
