@@ -1,22 +1,24 @@
 """The agents shown in each room's awareness: one presence per session per room, kept alive and greeted to newcomers.
 
-A YRoom does not send the states it holds to a browser that connects later, so a tab opened after an agent
-appeared would only see it at its next refresh. Every JupyterLab tab announces its own awareness state right
-after connecting; when the room's awareness reports such a new client, the agents' states are sent again (with
-the next clock) and the room broadcasts them, the newcomer included. No handler or room method is wrapped.
+A YRoom does not send the states it holds to a websocket that connects later, so a tab opened (or reconnected)
+after an agent appeared would only see it at the agent's next refresh. The room's public ``on_message`` hook runs
+before each message from any of its websockets; a websocket in ``room.clients`` that has not been greeted yet gets
+the agents' current states sent to it alone (its first message, sync step 1, follows its connection at once).
+A reconnecting tab keeps its client id and often its awareness clock, so watching the awareness for new client ids
+would miss it; watching the connections does not. Nothing else in the room or its handler is replaced.
 """
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import weakref
+from inspect import isawaitable
 from typing import Any
 
 from pycrdt import Awareness, create_awareness_message
 
 from .identity import Collaborator
-from .presence import BROADCAST_ORIGIN, Presence
+from .presence import Presence
 
 log = logging.getLogger(__name__)
 
@@ -27,7 +29,6 @@ class RoomAgents:
     def __init__(self, awareness: Awareness) -> None:
         self._awareness = weakref.ref(awareness)
         self._presences: dict[str, Presence] = {}
-        self._subscription = awareness.observe(self._on_awareness)
 
     def presence(self, session_id: str, who: Collaborator) -> Presence:
         """The session's presence in this room (created, not yet shown, on first use)."""
@@ -59,47 +60,73 @@ class RoomAgents:
             presence.refresh(nudge=nudge)
 
     def greeting(self) -> bytes | None:
-        """An awareness message with the agents' current states, to send to one websocket; None if none shown."""
+        """An awareness message with the agents' current states, for one websocket; None if none is shown."""
         awareness = self._awareness()
         shown = [p.client_id for p in self._presences.values() if p.state is not None]
         if awareness is None or not shown:
             return None
         return bytes(create_awareness_message(awareness.encode_awareness_update(shown)))
 
-    def _on_awareness(self, topic: str, changes: tuple[dict[str, Any], Any]) -> None:
-        # Runs inside the room's message loop: it must never raise.
-        try:
-            if topic != "change":
-                return
-            diff, origin = changes
-            if origin == BROADCAST_ORIGIN:
-                return
-            mine = self.client_ids
-            if any(client not in mine for client in diff.get("added", ())):
-                self.refresh(nudge=False)
-        except Exception:
-            log.exception("jmcp could not greet a new collaborator")
-
     def close(self) -> None:
-        """Remove every agent of this room and stop watching it."""
+        """Remove every agent of this room."""
         for session_id in list(self._presences):
             self.leave(session_id)
-        awareness = self._awareness()
-        if awareness is not None:
-            with contextlib.suppress(KeyError):
-                awareness.unobserve(self._subscription)
 
 
-# The value must not hold its key strongly (it holds the awareness weakly), or no room would ever be freed.
+# Values hold their key (the awareness) only weakly, or no room would ever be freed.
 _ROOMS: weakref.WeakKeyDictionary[Awareness, RoomAgents] = weakref.WeakKeyDictionary()
+_GREETING_ROOMS: weakref.WeakSet[Any] = weakref.WeakSet()
 
 
-def agents_in(awareness: Awareness) -> RoomAgents:
-    """The agents registry of the room that owns ``awareness`` (``room.awareness``; ``ynotebook.awareness``)."""
+def agents_in(room: Any) -> RoomAgents:
+    """The agents of a room (a pycrdt-websocket ``YRoom``, or anything with an ``awareness``).
+
+    The first call on a YRoom also starts greeting its new websockets with the agents' states.
+    """
+    awareness: Awareness = room.awareness
     found = _ROOMS.get(awareness)
     if found is None:
         found = _ROOMS[awareness] = RoomAgents(awareness)
+    if hasattr(room, "on_message") and hasattr(room, "clients") and room not in _GREETING_ROOMS:
+        greet_new_connections(room)
     return found
+
+
+def greet_new_connections(room: Any) -> None:
+    """Chain onto ``room.on_message`` so each websocket of the room gets the agents' states on its first message."""
+    previous = room.on_message
+    room_ref = weakref.ref(room)
+    greeted: weakref.WeakSet[Any] = weakref.WeakSet()
+
+    async def on_message(message: bytes) -> bool:
+        current = room_ref()
+        if current is not None:
+            await _greet(current, greeted)
+        if previous is None:
+            return False
+        skip = previous(message)
+        return bool(await skip if isawaitable(skip) else skip)
+
+    room.on_message = on_message
+    _GREETING_ROOMS.add(room)
+
+
+async def _greet(room: Any, greeted: weakref.WeakSet[Any]) -> None:
+    # Runs in the room's message loop, before the message is handled: never raise into it.
+    try:
+        fresh = [channel for channel in list(room.clients) if channel not in greeted]
+        if not fresh:
+            return
+        for channel in fresh:
+            greeted.add(channel)
+        agents = _ROOMS.get(room.awareness)
+        message = agents.greeting() if agents is not None else None
+        if message is None:
+            return
+        for channel in fresh:
+            await channel.send(message)
+    except Exception:
+        log.exception("jmcp could not greet a new connection with the agents' states")
 
 
 def all_rooms() -> list[RoomAgents]:

@@ -51,7 +51,7 @@ class Room:
     """The server side of one notebook room."""
 
     def __init__(self, content: dict[str, Any]) -> None:
-        self.doc = Doc()
+        self.doc: Doc = Doc()
         self.awareness = Awareness(self.doc)
         self.nb = YNotebook(self.doc, self.awareness)
         self.nb.set(content)  # the room's initial load, before anything watches it
@@ -97,7 +97,7 @@ class Browser:
     def __init__(self, room: Room, name: str) -> None:
         self.room = room
         self.name = name
-        self.doc = Doc()
+        self.doc: Doc = Doc()
         self.nb = YNotebook(self.doc)
         self.awareness = Awareness(self.doc)
         self.connected = True

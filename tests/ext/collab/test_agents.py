@@ -7,11 +7,12 @@ import gc
 import weakref
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from types import SimpleNamespace
 
 from pycrdt import Awareness, Decoder, Doc, YMessageType, create_awareness_message
 from pycrdt.websocket import YRoom
 
-from jmcp_ext.collab.agents import agents_in, all_rooms, leave_everywhere
+from jmcp_ext.collab.agents import _greet, agents_in, all_rooms, leave_everywhere
 from jmcp_ext.collab.identity import make_collaborator
 
 WHO = make_collaborator("Claude Code", "claude-code", "session-1")
@@ -23,7 +24,7 @@ class Tab:
 
     def __init__(self, name: str) -> None:
         self.path = "JupyterLab:globalAwareness"
-        self.doc = Doc()
+        self.doc: Doc = Doc()
         self.awareness = Awareness(self.doc)
         self.awareness.set_local_state({"user": {"username": name, "name": name, "display_name": name}})
         self.seen = Awareness(Doc())  # the tab's view of everyone else's states
@@ -83,8 +84,7 @@ async def until(tab: Tab, condition: Callable[[], bool], what: str) -> None:
 
 async def test_a_tab_that_connects_later_is_greeted_with_the_agents() -> None:
     async with YRoom(ready=True) as room:
-        agents = agents_in(room.awareness)
-        agent = agents.presence("session-1", WHO)
+        agent = agents_in(room).presence("session-1", WHO)
         agent.show_global("a.ipynb")  # nobody connected yet: the room keeps it, but sends it to no one
         async with serving(room, Tab("ana")) as tab:
             tab.announce()
@@ -92,11 +92,54 @@ async def test_a_tab_that_connects_later_is_greeted_with_the_agents() -> None:
             assert tab.seen.states[agent.client_id]["user"]["display_name"] == "Claude Code"
 
 
+async def test_without_the_greeting_a_later_tab_does_not_see_the_agent() -> None:
+    async with YRoom(ready=True) as room:
+        agent = agents_in(SimpleNamespace(awareness=room.awareness)).presence("session-1", WHO)  # no greeter
+        agent.show_global("a.ipynb")
+        async with serving(room, Tab("ana")) as tab:
+            tab.announce()
+            await until(tab, lambda: tab.awareness.client_id in tab.seen.states, "the tab's own echo")
+            assert agent.client_id not in tab.seen.states  # why the greeting exists
+
+
+async def test_a_reconnecting_tab_is_greeted_again() -> None:
+    async with YRoom(ready=True) as room:
+        agent = agents_in(room).presence("session-1", WHO)
+        agent.show_global("a.ipynb")
+        first = Tab("ana")
+        async with serving(room, first) as tab:
+            tab.announce()
+            await until(tab, lambda: agent.client_id in tab.seen.states, "the first greeting")
+        # y-websocket drops the remote states when its socket closes and reconnects with the same client id and
+        # clock: the room ignores that state (nothing new), only the connection is new.
+        again = Tab("ana")
+        again.doc, again.awareness = first.doc, first.awareness
+        async with serving(room, again) as tab:
+            tab.announce()
+            await until(tab, lambda: agent.client_id in tab.seen.states, "the greeting after reconnecting")
+
+
+async def test_the_rooms_own_message_hook_still_runs() -> None:
+    seen: list[bytes] = []
+    async with YRoom(ready=True) as room:
+
+        def hook(message: bytes) -> bool:
+            seen.append(message)
+            return False  # never skips
+
+        room.on_message = hook
+        agents_in(room).presence("session-1", WHO).show_global("a.ipynb")
+        async with serving(room, Tab("ana")) as tab:
+            tab.announce()
+            await until(tab, lambda: tab.awareness.client_id in tab.seen.states, "the tab's own echo")
+    assert len(seen) == 1 and seen[0][0] == YMessageType.AWARENESS
+
+
 async def test_a_connected_tab_sees_agents_come_and_go() -> None:
     async with YRoom(ready=True) as room, serving(room, Tab("ana")) as tab:
         tab.announce()
         await until(tab, lambda: tab.awareness.client_id in room.awareness.states, "the tab's state at the room")
-        agents = agents_in(room.awareness)
+        agents = agents_in(room)
         one = agents.presence("session-1", WHO)
         two = agents.presence("session-2", OTHER)
         one.show_global("a.ipynb")
@@ -110,7 +153,7 @@ async def test_a_connected_tab_sees_agents_come_and_go() -> None:
 
 async def test_the_greeting_message_carries_the_shown_agents() -> None:
     awareness = Awareness(Doc())
-    agents = agents_in(awareness)
+    agents = agents_in(SimpleNamespace(awareness=awareness))
     assert agents.greeting() is None
     agents.presence("session-1", WHO).show_global("a.ipynb")
     message = agents.greeting()
@@ -122,7 +165,7 @@ async def test_the_greeting_message_carries_the_shown_agents() -> None:
 
 def test_the_registry_does_not_keep_a_room_alive() -> None:
     awareness = Awareness(Doc())
-    agents = agents_in(awareness)
+    agents = agents_in(SimpleNamespace(awareness=awareness))
     agents.presence("session-1", WHO).show_global("a.ipynb")
     assert agents in all_rooms()
     registry = weakref.ref(agents)
@@ -131,12 +174,12 @@ def test_the_registry_does_not_keep_a_room_alive() -> None:
     assert registry() is None
 
 
-def test_a_failing_greeting_never_breaks_the_room() -> None:
+async def test_a_failing_greeting_never_breaks_the_room() -> None:
+    class Broken:
+        async def send(self, message: bytes) -> None:
+            raise ConnectionError("gone")
+
     awareness = Awareness(Doc())
-    agents = agents_in(awareness)
-    agent = agents.presence("session-1", WHO)
-    agent.show_global("a.ipynb")
-    # A malformed change report must be swallowed, not raised into the room's message loop.
-    agents._on_awareness("change", ({"added": 5}, "browser"))
-    agents.close()
-    assert agent.client_id not in awareness.states
+    agents_in(SimpleNamespace(awareness=awareness)).presence("session-1", WHO).show_global("a.ipynb")
+    room = SimpleNamespace(awareness=awareness, clients={Broken()})
+    await _greet(room, weakref.WeakSet())  # logged, not raised into the room's message loop

@@ -142,7 +142,7 @@ def test_a_selection_is_not_empty() -> None:
 
 
 def test_a_root_text_cannot_hold_a_cursor() -> None:
-    doc = Doc()
+    doc: Doc = Doc()
     text = doc.get("t", type=Text)
     text += "abc"
     presence = Presence(Awareness(doc), WHO)

@@ -10,8 +10,8 @@ from jmcp_ext.collab.textedit import line_edits, set_text
 
 
 def shared(value: str) -> Text:
-    text = Doc().get("t", type=Text)
-    text += value
+    doc: Doc = Doc()
+    text = doc["t"] = Text(value)
     return text
 
 
