@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import itertools
+import json
 import logging
 import weakref
 from collections import deque
@@ -81,6 +82,21 @@ def first_client(update: bytes) -> int | None:
 
 def _cell_id(value: Any) -> str:
     return str(value.get("id", "")) if isinstance(value, Map) else ""
+
+
+def read_cell_ids(cells: Array) -> list[str]:
+    """The ids of all cells in order, in one pass.
+
+    Reading item i of a pycrdt Array walks the array from its start (all ids item by item: a second at 10,000
+    cells); yrs serialises the whole array natively in linear time.
+    """
+    try:
+        with cells.doc.transaction() as txn:
+            assert txn._txn is not None
+            values = json.loads(cells.integrated.to_json(txn._txn))
+        return [str(c.get("id", "")) if isinstance(c, dict) else "" for c in values]
+    except Exception:  # pycrdt internals changed: take the slow, public way
+        return [_cell_id(cell) for cell in cells]
 
 
 class ChangeTracker:
@@ -254,7 +270,7 @@ class ChangeTracker:
             history.append(change)
 
     def _read_ids(self) -> list[str]:
-        return [_cell_id(cell) for cell in self._cells]
+        return read_cell_ids(self._cells)
 
     def _current_ids(self) -> list[str]:
         if self._cells_ref() is None:

@@ -7,7 +7,8 @@ the cell's source text, which maps it to a cell.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping
+import weakref
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -74,12 +75,14 @@ def people_focus(
     *,
     path: str | None = None,
     current: Mapping[str, str] | None = None,
+    ids: Sequence[str] | None = None,
 ) -> list[Focus]:
     """The focus of every person with a cursor in the notebook whose cells array is ``cells`` (``ynb.ycells``).
 
     ``states`` are the notebook room's awareness states; agents (and ``exclude`` ids) are skipped. With the
     notebook's ``path`` and ``current`` (``current_documents`` of the global room), a person whose front
-    document is another one is marked ``elsewhere``: their cursor here is where they left it.
+    document is another one is marked ``elsewhere``: their cursor here is where they left it. Pass the notebook's
+    cell ``ids`` in order (``LiveNotebook.ids()``) to avoid a scan of all cells on every call.
     """
     wanted: dict[tuple[int, int], list[tuple[int, Mapping[str, Any], dict[str, Any]]]] = {}
     for client_id, state in states.items():
@@ -95,23 +98,60 @@ def people_focus(
     if not wanted:
         return []
     found: list[Focus] = []
-    remaining = set(wanted)
-    for index, ycell in enumerate(cells):
-        if not remaining:
-            break
-        if not isinstance(ycell, Map):
-            continue
-        source = ycell.get("source")
-        if not isinstance(source, Text):
-            continue
-        key = _key(text_type_id(source))
-        if key not in remaining:
-            continue
-        assert key is not None
-        remaining.discard(key)
+    for key, (index, ycell, source) in _locate(cells, set(wanted), ids).items():
         for client_id, state, entry in wanted[key]:
             found.append(_focus_in(index, ycell, source, client_id, state, entry, _elsewhere(state, path, current)))
     return sorted(found, key=lambda f: (f.cell_index, f.display_name))
+
+
+Located = tuple[int, Map, Text]
+
+# Per cells array, the source-text ID of every cell id: with the notebook's id list, finding the cell a cursor is
+# in reads one cell instead of scanning them all (reading item i of a pycrdt Array walks from the start, so a scan
+# costs about a second at 10,000 cells).
+_SOURCE_IDS: weakref.WeakKeyDictionary[Any, dict[tuple[int, int], str]] = weakref.WeakKeyDictionary()
+
+
+def _locate(cells: Any, keys: set[tuple[int, int]], ids: Sequence[str] | None) -> dict[tuple[int, int], Located]:
+    found: dict[tuple[int, int], Located] = {}
+    if ids is not None:
+        known = _SOURCE_IDS.get(cells, {})
+        for key in keys:
+            hit = _cached(cells, key, known.get(key), ids)
+            if hit is not None:
+                found[key] = hit
+    missing = keys - found.keys()
+    if not missing:
+        return found
+    table = _SOURCE_IDS.setdefault(cells, {}) if ids is not None else {}
+    for index, ycell in enumerate(cells):
+        source = ycell.get("source") if isinstance(ycell, Map) else None
+        if not isinstance(source, Text):
+            continue
+        text_key = _key(text_type_id(source))
+        if text_key is None:
+            continue
+        table[text_key] = str(ycell.get("id", ""))
+        if text_key in missing:
+            found[text_key] = (index, ycell, source)
+            missing.discard(text_key)
+            if not missing:
+                break
+    return found
+
+
+def _cached(cells: Any, key: tuple[int, int], cell_id: str | None, ids: Sequence[str]) -> Located | None:
+    if cell_id is None or cell_id not in ids:
+        return None
+    index = ids.index(cell_id)
+    if index >= len(cells):
+        return None
+    ycell = cells[index]
+    source = ycell.get("source") if isinstance(ycell, Map) else None
+    # The cache may be stale (a cell re-created under the same id): trust it only if the text still matches.
+    if isinstance(source, Text) and _key(text_type_id(source)) == key:
+        return (index, ycell, source)
+    return None
 
 
 def _elsewhere(state: Mapping[str, Any], path: str | None, current: Mapping[str, str] | None) -> str | None:

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import time
+
 from jmcp_ext.collab.focus import current_documents, describe_focus, people_focus
 from jmcp_ext.collab.identity import make_collaborator
 from jmcp_ext.collab.presence import Presence, global_state
 
-from .harness import Room, code, notebook
+from .harness import Room, code, ids, notebook
 
 
 def room_with_three_cells() -> Room:
@@ -108,3 +110,25 @@ def test_a_person_looking_at_another_notebook_is_marked() -> None:
         room.nb.ycells, room.awareness.states, path="a.ipynb", current={"user-ana": "notebook:a.ipynb"}
     )
     assert here.elsewhere is None
+
+
+def test_with_the_id_list_later_lookups_read_one_cell_and_survive_changes() -> None:
+    room = Room(notebook(*[code(f"x{i} = {i}", f"c{i}") for i in range(300)]))
+    ana = room.browser("Ana")
+    ana.click(250, 2)
+    [first] = people_focus(room.nb.ycells, room.awareness.states, ids=ids(room.nb))
+    started = time.perf_counter()
+    [again] = people_focus(room.nb.ycells, room.awareness.states, ids=ids(room.nb))
+    cached = time.perf_counter() - started
+    assert first == again and again.cell_id == "c250"
+    ana.insert_cell(0, code("new", "n0"))  # indexes shift
+    ana.click(0, 1)  # a cell the cache has never seen
+    [moved] = people_focus(room.nb.ycells, room.awareness.states, ids=ids(room.nb))
+    assert (moved.cell_id, moved.cell_index, moved.offset) == ("n0", 0, 1)
+    with ana.doc.transaction():  # re-created under the same id (as a cell type change does)
+        del ana.nb.ycells[0]
+        ana.insert_cell(0, {"id": "n0", "cell_type": "markdown", "source": "# new", "metadata": {}})
+    ana.click(0, 2)
+    [recreated] = people_focus(room.nb.ycells, room.awareness.states, ids=ids(room.nb))
+    assert (recreated.cell_id, recreated.offset) == ("n0", 2)
+    assert cached < 0.05, cached
