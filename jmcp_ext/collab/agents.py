@@ -2,10 +2,11 @@
 
 A YRoom does not send the states it holds to a websocket that connects later, so a tab opened (or reconnected)
 after an agent appeared would only see it at the agent's next refresh. The room's public ``on_message`` hook runs
-before each message from any of its websockets; a websocket in ``room.clients`` that has not been greeted yet gets
-the agents' current states sent to it alone (its first message, sync step 1, follows its connection at once).
-A reconnecting tab keeps its client id and often its awareness clock, so watching the awareness for new client ids
-would miss it; watching the connections does not. Nothing else in the room or its handler is replaced.
+before each message from any of its websockets; when ``room.clients`` holds a websocket not seen before (its first
+message, sync step 1, follows its connection at once), the agents' states are re-sent with the next clock and the
+room broadcasts them. The clock must move: a reconnecting y-websocket tab keeps the clocks it saw while it drops
+the states, and ignores a state whose clock it already knows. Watching the awareness for new client ids instead
+would miss reconnecting tabs (same client id, often the same clock). Nothing in the room or its handler is replaced.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import weakref
 from inspect import isawaitable
 from typing import Any
 
-from pycrdt import Awareness, create_awareness_message
+from pycrdt import Awareness
 
 from .identity import Collaborator
 from .presence import Presence
@@ -58,14 +59,6 @@ class RoomAgents:
         """Re-send every shown state (run every 10-15 s, or receivers drop them after 30 s)."""
         for presence in list(self._presences.values()):
             presence.refresh(nudge=nudge)
-
-    def greeting(self) -> bytes | None:
-        """An awareness message with the agents' current states, for one websocket; None if none is shown."""
-        awareness = self._awareness()
-        shown = [p.client_id for p in self._presences.values() if p.state is not None]
-        if awareness is None or not shown:
-            return None
-        return bytes(create_awareness_message(awareness.encode_awareness_update(shown)))
 
     def close(self) -> None:
         """Remove every agent of this room."""
@@ -120,11 +113,8 @@ async def _greet(room: Any, greeted: weakref.WeakSet[Any]) -> None:
         for channel in fresh:
             greeted.add(channel)
         agents = _ROOMS.get(room.awareness)
-        message = agents.greeting() if agents is not None else None
-        if message is None:
-            return
-        for channel in fresh:
-            await channel.send(message)
+        if agents is not None:
+            agents.refresh(nudge=False)
     except Exception:
         log.exception("jmcp could not greet a new connection with the agents' states")
 
