@@ -17,7 +17,7 @@ from typing import Any
 
 from pycrdt import Awareness, Encoder, Text
 
-from .identity import Collaborator
+from .identity import Collaborator, is_agent_state
 from .positions import Position, position_in
 
 log = logging.getLogger(__name__)
@@ -71,6 +71,20 @@ def cursor(head: Position, anchor: Position | None = None) -> dict[str, Any]:
     return {"anchor": anchor, "head": head, "primary": True, "empty": anchor == head}
 
 
+def _follow_autosave(state: dict[str, Any], awareness: Awareness) -> None:
+    # A notebook room autosaves when any state says "autosave" (a state without the field counts as yes), so an
+    # agent without it would turn autosave back on for a person who switched it off: follow the people instead.
+    wanted = [
+        bool(s["autosave"])
+        for s in awareness.states.values()
+        if isinstance(s, dict) and "autosave" in s and not is_agent_state(s)
+    ]
+    if wanted:
+        state["autosave"] = any(wanted)
+    else:
+        state.pop("autosave", None)
+
+
 class Presence:
     """One agent's entry in one room's awareness: shown, refreshed, moved, and removed at once on leave."""
 
@@ -82,6 +96,7 @@ class Presence:
         self._clock = 0
         self._state: dict[str, Any] | None = None
         self._nudges = 0
+        self._notebook_room = False  # set by show*: a notebook's room (cursors, autosave) or the global one
 
     @property
     def awareness(self) -> Awareness | None:
@@ -104,6 +119,7 @@ class Presence:
 
     def show_global(self, path: str | None, documents: Iterable[str] = ()) -> None:
         """Appear in the Collaboration panel, working on ``path``."""
+        self._notebook_room = False
         self.set_state(global_state(self.who, path, documents))
 
     def show(self, source: Text, index: int, anchor: int | None = None) -> None:
@@ -113,10 +129,12 @@ class Presence:
         self._nudges += 1
         state = notebook_state(self.who, [cursor(head, start)])
         state[NUDGE_FIELD] = self._nudges
+        self._notebook_room = True
         self.set_state(state)
 
     def show_without_cursor(self) -> None:
         """Be present in the notebook's room with no cursor (e.g. the cell it was on was deleted)."""
+        self._notebook_room = True
         self.set_state(notebook_state(self.who))
 
     def refresh(self, nudge: bool = True) -> None:
@@ -144,6 +162,8 @@ class Presence:
         meta = awareness.meta.get(self.client_id)
         known = int(meta["clock"]) if meta else 0
         self._clock = max(self._clock, known) + 1
+        if self._state is not None and self._notebook_room:
+            _follow_autosave(self._state, awareness)
         update = encode_update([(self.client_id, self._clock, self._state)])
         try:
             awareness.apply_awareness_update(update, BROADCAST_ORIGIN)

@@ -159,3 +159,18 @@ def test_a_presence_goes_quiet_when_its_room_is_gone() -> None:
     assert presence.awareness is None
     presence.refresh()
     presence.leave()
+
+
+def test_in_a_notebook_room_the_agent_follows_the_peoples_autosave() -> None:
+    room = Room(notebook(code("x", "c1")))
+    presence = Presence(room.awareness, WHO)
+    presence.show(room.nb.ycells[0]["source"], 0)
+    assert "autosave" not in room.awareness.states[presence.client_id]  # nobody said: the room's default (on)
+    ana = room.browser("Ana")
+    ana.awareness.set_local_state_field("autosave", False)  # she switched autosave off
+    ana.announce()
+    presence.refresh()
+    assert room.awareness.states[presence.client_id]["autosave"] is False
+    global_presence = Presence(Awareness(Doc()), WHO)
+    global_presence.show_global("a.ipynb")
+    assert global_presence.state is not None and "autosave" not in global_presence.state
