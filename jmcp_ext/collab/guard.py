@@ -5,14 +5,14 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from ..errors import JMCPError
+from ..errors import JmcpError
 from .changes import CONTENT_KINDS, Change, ChangeTracker, current_seq
 
 #: Longest current source quoted in a refusal before it is cut (the model can read_cell for the rest).
 QUOTE_LIMIT = 4000
 
 
-class StaleCellError(JMCPError):
+class StaleCellError(JmcpError):
     """The cell changed under the agent since it last read it; the message quotes the cell as it is now."""
 
 

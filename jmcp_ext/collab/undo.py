@@ -17,7 +17,7 @@ from typing import Any
 
 from pycrdt import UndoManager
 
-from ..errors import JMCPError
+from ..errors import JmcpError
 from .changes import Change, ChangeTracker, current_seq
 from .identity import AgentOrigin
 
@@ -190,7 +190,7 @@ class SessionUndo:
             if change is not None and self._tracker.index_of(cell_id) is not None:
                 touched.append(f"{cell_id} ({change.author})")
         if touched:
-            raise JMCPError(
+            raise JmcpError(
                 "Undoing your last step would delete cells you added that others have since changed: "
                 f"{', '.join(touched)}; their work in those cells would go too. Ask them, edit the cells instead, "
                 "or call undo again with force=true."

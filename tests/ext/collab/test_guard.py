@@ -7,7 +7,7 @@ import pytest
 from jmcp_ext.collab.changes import ChangeTracker
 from jmcp_ext.collab.guard import ReadMarks, StaleCellError, check_replace
 from jmcp_ext.collab.identity import AgentOrigin
-from jmcp_ext.errors import JMCPError
+from jmcp_ext.errors import JmcpError
 
 from .harness import Room, code, notebook
 
@@ -42,7 +42,7 @@ def test_the_reported_data_loss_is_refused_and_the_persons_text_survives() -> No
     assert "Refused to overwrite cell c0: Ana edited it after you last read it" in message
     assert "a = 1  # person edit and more" in message  # the current source, to work from
     assert "read_cell" in message and "force=true" in message
-    assert isinstance(refused.value, JMCPError)  # reaches the model as a tool error
+    assert isinstance(refused.value, JmcpError)  # reaches the model as a tool error
     assert str(room.nb.ycells[0]["source"]) == str(ana.source(0)) == "a = 1  # person edit and more"
 
 

@@ -11,7 +11,7 @@ from jmcp_ext.collab.changes import ChangeTracker
 from jmcp_ext.collab.digest import digest_since
 from jmcp_ext.collab.identity import AgentOrigin
 from jmcp_ext.collab.undo import SessionUndo, existing_undo, session_undo
-from jmcp_ext.errors import JMCPError
+from jmcp_ext.errors import JmcpError
 
 from .harness import Room, code, ids, notebook, sources
 
@@ -147,7 +147,7 @@ def test_undoing_an_added_cell_someone_typed_into_is_refused_unless_forced() -> 
     claude.insert(1, "n1", "x = 1")
     ana.type(1, 5, "  # Ana's note")
     claude.call()
-    with pytest.raises(JMCPError, match=r"n1 \(Ana\)"):
+    with pytest.raises(JmcpError, match=r"n1 \(Ana\)"):
         claude.undo.undo()
     assert ids(room.nb) == ["c0", "n1", "c1"]
     claude.undo.undo(force=True)  # the CRDT's undo deletes the cell with the person's text in it
