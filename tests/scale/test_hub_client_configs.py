@@ -7,6 +7,8 @@ from pathlib import Path
 import pytest
 
 from jmcp_cli import client_configs as cc
+from jmcp_cli.client_renderers import CODEX_TOKEN_ENV, render_mcp_remote
+from jmcp_cli.configured_clients import endpoint_of
 from jmcp_cli.servers import find_server
 
 TOKEN = "hub-api-token-0123456789abcdef"
@@ -32,9 +34,9 @@ def test_a_hub_user_url_keeps_its_prefix(given: str) -> None:
 
 @pytest.mark.parametrize("client", sorted(cc.CLIENTS))
 def test_every_client_entry_points_at_the_users_server(client: str, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv(cc.CODEX_TOKEN_ENV, TOKEN)
+    monkeypatch.setenv(CODEX_TOKEN_ENV, TOKEN)
     url = "https://hub.example/user/alice/mcp"
-    endpoint = cc.endpoint_of(cc.CLIENTS[client].render(url, TOKEN))
+    endpoint = endpoint_of(cc.CLIENTS[client].entry(url, TOKEN, "jupyter"))
     assert (endpoint.url, endpoint.token) == (url, TOKEN)
 
 
@@ -47,6 +49,6 @@ def test_every_client_entry_points_at_the_users_server(client: str, monkeypatch:
     ],
 )
 def test_mcp_remote_gets_allow_http_for_a_plain_http_hub(url: str, allow_http: bool) -> None:
-    entry = cc.render_mcp_remote(url, TOKEN)
+    entry = render_mcp_remote(url, TOKEN)
     assert entry["args"][1] == url
     assert ("--allow-http" in entry["args"]) is allow_http
