@@ -65,7 +65,7 @@ class EventBuffers:
         self._clock = clock
         # Told (session id, request id) whenever the answer to a request is stored: the request is done,
         # whether or not its client is still connected.
-        self._on_response = on_response
+        self.on_response = on_response
         self._seq = 0
         self._events: OrderedDict[int, _Event] = OrderedDict()  # all sessions, oldest first
         self._sessions: dict[str, OrderedDict[int, _Event]] = {}
@@ -142,8 +142,8 @@ class EventBuffers:
         self.total_bytes += event.size
         self._enforce_limits(session_id, keep=event.seq)
         self._wake(session_id)
-        if answer and self._on_response is not None:
-            self._on_response(session_id, str(message.id))  # type: ignore[union-attr]  # answer: has an id
+        if answer and self.on_response is not None:
+            self.on_response(session_id, str(message.id))  # type: ignore[union-attr]  # answer: has an id
         return str(event.seq)
 
     async def replay(self, session_id: str, last_event_id: str, send: EventCallback) -> str | None:

@@ -4,6 +4,7 @@ resumed with Last-Event-ID, sessions kept apart, buffers released when a session
 from __future__ import annotations
 
 import contextlib
+import json
 import logging
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
@@ -133,15 +134,24 @@ async def test_sessions_with_the_same_request_ids_replay_only_their_own_events()
         assert h.buffers.resume_refusal(a.session or "", a_priming) is None
 
 
-async def test_the_sdk_answers_an_unknown_last_event_id_with_an_empty_200_so_the_handler_must_refuse_first() -> None:
-    # Clients reconnect to an empty stream again and again; jmcp's handler asks resume_refusal() first.
-    async with harness() as (h, client):
+async def test_an_unknown_or_expired_last_event_id_gets_a_400_that_says_what_to_do() -> None:
+    # The SDK alone answers an empty 200 stream, which clients reconnect to again and again.
+    async with harness() as (_, client):
         await client.initialize()
         get = await client.start("GET", **{"accept": "text/event-stream", "last-event-id": "123456"})
-        with anyio.fail_after(10):
-            assert await get.messages() == []
-        assert get.status == 200
-        assert h.buffers.resume_refusal(client.session or "", "123456") is not None
+        assert get.status == 400
+        error = (await get.messages())[0]["error"]
+        assert error["code"] == -32600
+        assert "'123456' is not an event of this session" in error["message"]
+        assert "without Last-Event-ID" in error["message"]
+
+
+async def test_a_last_event_id_for_an_unknown_session_is_left_to_the_sdk_404() -> None:
+    async with harness() as (_, client):
+        await client.initialize()
+        client.session = "f" * 32
+        get = await client.start("GET", **{"accept": "text/event-stream", "last-event-id": "1"})
+        assert get.status == 404  # tells the client to start a new session
 
 
 async def test_every_way_a_session_ends_releases_its_events() -> None:
@@ -158,3 +168,70 @@ async def test_every_way_a_session_ends_releases_its_events() -> None:
         await wait_until(lambda: idle.session in h.ended)  # the idle timeout ends it
         assert h.buffers.session_count == 0 and h.buffers.event_count == 0 and h.buffers.total_bytes == 0
         assert h.manager.session_ids() == set()
+
+
+async def test_a_reused_in_flight_request_id_is_refused_and_the_first_request_still_completes() -> None:
+    async with harness() as (h, client):
+        await client.initialize()
+        first = await client.start("POST", call(42, "wait_for_gate"))
+        with anyio.fail_after(10):
+            await anext(aiter(first.events()))
+
+        for same_id in (42, "42"):  # the SDK routes both to the stream named "42"
+            ping = await client.start("POST", {"jsonrpc": "2.0", "id": same_id, "method": "ping"})
+            assert ping.status == 400
+            (refusal,) = await ping.messages()
+            assert refusal["id"] == same_id
+            assert refusal["error"]["code"] == -32600
+            assert f"Request id {json.dumps(same_id)} is already in use" in refusal["error"]["message"]
+
+        h.gate.set()
+        with anyio.fail_after(10):
+            answers = [m for m in await first.messages() if "id" in m]
+        assert answers[-1]["id"] == 42 and "the gate opened" in str(answers[-1]["result"])
+
+        again = await client.start("POST", {"jsonrpc": "2.0", "id": 42, "method": "ping"})  # done: free again
+        with anyio.fail_after(10):
+            assert (await again.messages())[0] == {"jsonrpc": "2.0", "id": 42, "result": {}}
+        assert h.manager.in_flight.in_flight(client.session or "") == frozenset()
+
+
+async def test_a_request_whose_client_went_away_keeps_its_id_until_it_is_answered() -> None:
+    async with harness() as (h, client):
+        await client.initialize()
+        first = await client.start("POST", call(9, "wait_for_gate"))
+        with anyio.fail_after(10):
+            await anext(aiter(first.events()))
+        first.disconnect()
+        with anyio.fail_after(10):
+            await first.finished.wait()
+        refused = await client.start("POST", {"jsonrpc": "2.0", "id": 9, "method": "ping"})
+        assert refused.status == 400  # the SDK would hand the first answer to this request
+        h.gate.set()
+        await h.wait_answered(client.session, "9")
+        accepted = await client.start("POST", {"jsonrpc": "2.0", "id": 9, "method": "ping"})
+        with anyio.fail_after(10):
+            assert (await accepted.messages())[0]["result"] == {}
+
+
+async def test_ids_are_per_session_and_requests_refused_by_the_sdk_do_not_hold_them() -> None:
+    async with harness() as (h, a):
+        b = Client(a.app, a.tg)
+        await a.initialize()
+        await b.initialize()
+        first = await a.start("POST", call(4, "wait_for_gate"))
+        with anyio.fail_after(10):
+            await anext(aiter(first.events()))
+        other = await b.start("POST", {"jsonrpc": "2.0", "id": 4, "method": "ping"})
+        with anyio.fail_after(10):
+            assert (await other.messages())[0]["result"] == {}  # another session may use the same id
+
+        refused = await b.start("POST", {"jsonrpc": "2.0", "id": 8, "method": "ping"}, accept="text/html")
+        assert refused.status == 406
+        assert h.manager.in_flight.in_flight(b.session or "") == frozenset()
+
+        ended = a.session or ""
+        assert h.manager.in_flight.in_flight(ended) == frozenset({"4"})
+        assert (await a.start("DELETE")).status == 200
+        assert h.manager.in_flight.in_flight(ended) == frozenset()
+        h.gate.set()
