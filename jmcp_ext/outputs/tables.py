@@ -16,7 +16,6 @@ OMITTED = "data-jmcp-omitted"
 TIMES = "\N{MULTIPLICATION SIGN}"  # pandas writes "100 rows \N{MULTIPLICATION SIGN} 3 columns"
 SHAPE = re.compile(rf"^\s*([\d,]+) rows {TIMES} ([\d,]+) columns\s*$")
 _TR = re.compile(r"<tr\b")
-_SPACE = re.compile(r"\s+")
 
 
 def trim_long_tables(html: str, keep: int = KEEP_ROWS) -> str:
@@ -74,11 +73,14 @@ class Grid:
 
 def clean_text(text: str) -> str:
     """A cell's text on one line, with pipes escaped for markdown."""
-    return _SPACE.sub(" ", text).strip().replace("|", "\\|")
+    text = " ".join(text.split())
+    return text.replace("|", "\\|") if "|" in text else text
 
 
 def _span(value: object) -> int:
-    text = str(value or "1").strip('"')
+    if value is None:
+        return 1
+    text = str(value).strip('"')
     return max(1, min(1000, int(text))) if text.isdigit() else 1
 
 
@@ -116,8 +118,13 @@ def rows_from_html(table: str) -> list[Row]:
             continue
         cells = []
         for cell in _CELL.finditer(match.group(2)):
-            spans = dict(_ATTR.findall(cell.group(2)))
-            text = htmllib.unescape(_TAG.sub(" ", cell.group(3)))
+            # Most cells have no spans, tags or entities: skip the work then (a Styler has thousands of cells).
+            attributes, text = cell.group(2), cell.group(3)
+            spans = dict(_ATTR.findall(attributes)) if "span" in attributes else {}
+            if "<" in text:
+                text = _TAG.sub(" ", text)
+            if "&" in text:
+                text = htmllib.unescape(text)
             colspan, rowspan = _span(spans.get("colspan")), _span(spans.get("rowspan"))
             cells.append(Cell(clean_text(text), cell.group(1) == "th", colspan, rowspan))
         head = any(start <= match.start() < end for start, end in head_spans)
