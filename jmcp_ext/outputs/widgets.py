@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html as htmllib
 import re
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -18,8 +19,8 @@ _COLUMN_BOXES = {"BoxModel", "VBoxModel", "GridBoxModel", "AccordionModel", "Tab
 
 
 def _html_text(value: str) -> str:
-    if "<" not in value and "&" not in value:
-        return value
+    if "<" not in value:  # tqdm's labels: text with entities such as &lt;
+        return htmllib.unescape(value) if "&" in value else value
     from .html import html_to_markdown
 
     return html_to_markdown(value)
