@@ -89,6 +89,8 @@ def read_picture(mime: str, value: Any) -> Picture | str:
             kind = str(image.format or "")
     except (binascii.Error, ValueError, UnidentifiedImageError, OSError):
         return f"[{mime} output that is not a readable image]"
+    except Image.DecompressionBombError:
+        return f"[{mime} output too large to decode safely (Pillow's decompression-bomb limit)]"
     return Picture(mime=_MIMES.get(kind, mime), data=data, raw=raw, format=kind, width=width, height=height)
 
 
@@ -138,8 +140,12 @@ def _candidates(image: Image) -> list[tuple[str, int]]:
     return [("JPEG", 85), ("JPEG", 70)]
 
 
-def fit_picture(picture: Picture, max_raw: int) -> Fitted | None:
-    """The picture within ``MAX_SIDE`` and ``max_raw`` bytes, re-encoded and shrunk as needed; None if it cannot be."""
+TOO_BIG = "no smaller version fits in this result"
+UNREADABLE = "its pixel data is cut off or corrupt"
+
+
+def fit_picture(picture: Picture, max_raw: int) -> Fitted | str:
+    """The picture within ``MAX_SIDE`` and ``max_raw`` bytes, re-encoded and shrunk as needed, or why it cannot be."""
     if picture.sendable(max_raw):
         content = ImageContent(type="image", data=picture.data, mime_type=picture.mime)
         return Fitted(picture, content, picture.format, picture.width, picture.height, len(picture.raw))
@@ -150,8 +156,11 @@ def fit_picture(picture: Picture, max_raw: int) -> Fitted | None:
     if image.format == "JPEG" and factor > 1:
         # Decode at a reduced scale straight from the DCT data: much faster than decoding all and resizing.
         image.draft("RGB", (math.ceil(picture.width / factor), math.ceil(picture.height / factor)))
-    image.seek(0)
-    image.load()
+    try:
+        image.seek(0)
+        image.load()
+    except (OSError, ValueError):  # a truncated or corrupt file whose header was fine
+        return UNREADABLE
     # A box reduction by a whole factor costs a tenth of a bicubic resize of a big image; when it lands within
     # 1/8 of the limit (3000 px -> 1500 px), it is all the downscaling needed.
     whole = int(factor) if factor >= 2 else 2 if factor >= 1.75 else 1
@@ -166,7 +175,7 @@ def fit_picture(picture: Picture, max_raw: int) -> Fitted | None:
     for _ in range(8):
         size = (max(1, round(width * scale)), max(1, round(height * scale)))
         if max(size) < MIN_SIDE:
-            return None
+            return TOO_BIG
         # Each retry shrinks the last attempt rather than the full image: far cheaper, and as sharp.
         small = source if size == source.size else source.resize(size, PILImage.Resampling.BICUBIC, reducing_gap=2.0)
         candidates = candidates or _candidates(small)
@@ -181,16 +190,16 @@ def fit_picture(picture: Picture, max_raw: int) -> Fitted | None:
         source = small
         # Bytes grow about with the area: scale the sides by the square root of what is left, with a margin.
         scale *= min(0.9, max(0.3, math.sqrt(max_raw / smallest) * 0.95))
-    return None
+    return TOO_BIG
 
 
-def fit_pictures(pictures: list[Picture], budget: int, max_image_bytes: int) -> list[Fitted | None]:
+def fit_pictures(pictures: list[Picture], budget: int, max_image_bytes: int) -> list[Fitted | str]:
     """Fit every picture so that all of them together take at most ``budget`` JSON bytes.
 
     Small pictures keep their size; the budget left is shared evenly among the others (smallest first, so
-    what one does not use goes to the next). None means a picture could not be made small enough.
+    what one does not use goes to the next). A string says why a picture could not be sent.
     """
-    fitted: list[Fitted | None] = [None] * len(pictures)
+    fitted: list[Fitted | str] = [TOO_BIG] * len(pictures)
 
     def demand(index: int) -> float:
         picture = pictures[index]
@@ -206,7 +215,7 @@ def fit_pictures(pictures: list[Picture], budget: int, max_image_bytes: int) -> 
             continue
         result = fit_picture(pictures[index], max_raw)
         fitted[index] = result
-        if result is not None:
+        if isinstance(result, Fitted):
             remaining -= block_bytes(result.size)
     return fitted
 

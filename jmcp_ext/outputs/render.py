@@ -179,8 +179,8 @@ def render_outputs(
     rendered = Rendered()
     fitted = fit_pictures(pictures, max_result_bytes - size - _NOTES_RESERVE, max_image_bytes)
     for number, (picture, result) in enumerate(zip(pictures, fitted, strict=True), 1):
-        if result is None:
-            notes.append(f"[image {number} ({picture.describe()}) left out: no smaller version fits in this result]")
+        if isinstance(result, str):
+            notes.append(f"[image {number} ({picture.describe()}) left out: {result}]")
             continue
         rendered.images.append(result.content)
         if note := result.note(number):

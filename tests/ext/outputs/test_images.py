@@ -125,6 +125,12 @@ def test_unreadable_image_data_is_said_once() -> None:
     assert rendered.text == "[image/png output that is not a readable image]"
 
 
+def test_a_corrupt_picture_is_named_not_fatal(scatter_png: bytes) -> None:
+    rendered = render_outputs([png_output(scatter_png[:200_000])])  # header fine, pixel data cut off
+    assert rendered.images == []
+    assert "[image 1 (PNG 3000x3000, 200,000 bytes) left out: its pixel data is cut off or corrupt]" in rendered.text
+
+
 def test_brief_mode_counts_pictures_without_decoding_them(line_png: bytes) -> None:
     rendered = render_outputs([png_output(line_png), png_output(line_png)], mode="brief")
     assert rendered.images == [] and rendered.text == "[2 images; read_cell returns them]"
