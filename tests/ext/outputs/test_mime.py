@@ -88,13 +88,13 @@ def test_multiindex_rows_and_columns_expand_their_spans() -> None:
 
 
 def test_a_huge_styler_is_read_from_its_ends_only() -> None:
-    frame = pd.DataFrame({"v": range(20_000)})
+    frame = pd.DataFrame({"v": range(1_000)})
     text = output_text(bundle(frame.style))
     lines = text.split("\n")
-    assert lines[2] == "| 0 | 0 |" and "| 19999 | 19999 |" in lines
+    assert lines[2] == "| 0 | 0 |" and "| 999 | 999 |" in lines
     assert "| ... | ... |" in lines
-    assert "[19,600 rows in the middle of this table were not read]" in text
-    assert lines[-1] == f"20,000 rows {TIMES} 1 columns"
+    assert "[600 rows in the middle of this table were not read]" in text
+    assert lines[-1] == f"1,000 rows {TIMES} 1 columns"
 
 
 def test_general_html_with_a_table_uses_markdownify_and_the_same_grid() -> None:
