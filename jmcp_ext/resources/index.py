@@ -62,24 +62,24 @@ class FolderWalk:
         ``rescan`` names folders to re-read even if their time looks unchanged (coarse file-system clocks).
         """
         folders: dict[str, _Folder] = {}
-        seen: set[tuple[int, int]] = set()
         reread = False
-        pending = [""]
+        # Each folder carries the identities of the folders above it: a symlink back up is a loop.
+        pending: list[tuple[str, frozenset[tuple[int, int]]]] = [("", frozenset())]
         while pending:
-            rel = pending.pop()
+            rel, above = pending.pop()
             try:
                 st = os.stat(os.path.join(self._root, rel))
             except OSError:
                 continue
-            if (st.st_dev, st.st_ino) in seen:
-                continue  # a symlink loop inside the root
-            seen.add((st.st_dev, st.st_ino))
+            identity = (st.st_dev, st.st_ino)
+            if identity in above or rel in folders:
+                continue
             folder = self._folders.get(rel)
             if folder is None or folder.mtime_ns != st.st_mtime_ns or rel in rescan:
                 folder = self._scan(rel, st.st_mtime_ns)
                 reread = True
             folders[rel] = folder
-            pending.extend(folder.folders)
+            pending.extend((child, above | {identity}) for child in folder.folders)
         if not reread and folders.keys() == self._folders.keys():
             return None
         self._folders = folders
@@ -206,6 +206,9 @@ def encode_cursor(path: str) -> str:
 def decode_cursor(cursor: str) -> str:
     """The path a cursor names; raises ValueError for a cursor this server did not hand out."""
     try:
-        return base64.urlsafe_b64decode(cursor.encode()).decode()
+        path = base64.b64decode(cursor.encode(), altchars=b"-_", validate=True).decode()
     except Exception:
-        raise ValueError(f"Invalid cursor {cursor!r}: pass the nextCursor of a previous resources/list.") from None
+        path = ""
+    if not path:
+        raise ValueError(f"Invalid cursor {cursor!r}: pass the nextCursor of a previous resources/list.")
+    return path
