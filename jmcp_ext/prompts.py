@@ -1,4 +1,4 @@
-"""Prompts: ready-made tasks a client offers as commands (``/mcp__jupyter__fix_error`` in Claude Code).
+"""Prompts: ready-made tasks a client offers as commands (Claude Code: the slash command ``jupyter:fix_error``).
 
 Each prompt's text tells the model which tools to use, by their real names and arguments; a prompt is offered
 only when every tool it names is (read-only mode and disabled tools leave some out).

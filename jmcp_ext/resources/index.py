@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import bisect
+import logging
 import os
 import stat
 import time
@@ -22,8 +23,12 @@ from typing import Any
 
 from jupyter_core.utils import ensure_async
 
+log = logging.getLogger(__name__)
+
 #: Entries read at most by one walk through the contents API (for managers without a local root).
 CONTENTS_WALK_LIMIT = 20_000
+#: Folders a local walk visits at most: a root with a huge tree (a home folder) costs a bounded ~100 ms a refresh.
+MAX_FOLDERS = 10_000
 
 
 @dataclass
@@ -50,11 +55,21 @@ def _hidden_by_os(os_path: str, st: os.stat_result) -> bool:
 class FolderWalk:
     """The notebooks under a local root folder, refreshed by re-reading only the folders that changed."""
 
-    def __init__(self, root_dir: str, *, allow_hidden: Callable[[], bool], should_list: Callable[[str], bool]) -> None:
+    def __init__(
+        self,
+        root_dir: str,
+        *,
+        allow_hidden: Callable[[], bool],
+        should_list: Callable[[str], bool],
+        max_folders: int = MAX_FOLDERS,
+    ) -> None:
         self._root = os.path.realpath(root_dir)
         self._allow_hidden = allow_hidden
         self._should_list = should_list
+        self._max_folders = max_folders
         self._folders: dict[str, _Folder] = {}
+        #: True when the last walk stopped at ``max_folders`` (the list then leaves some notebooks out).
+        self.truncated = False
 
     def walk(self, rescan: frozenset[str] = frozenset()) -> list[str] | None:
         """Refresh; returns the sorted notebook paths if anything was re-read, else None (nothing changed).
@@ -65,7 +80,11 @@ class FolderWalk:
         reread = False
         # Each folder carries the identities of the folders above it: a symlink back up is a loop.
         pending: list[tuple[str, frozenset[tuple[int, int]]]] = [("", frozenset())]
+        self.truncated = False
         while pending:
+            if len(folders) >= self._max_folders:
+                self.truncated = True
+                break
             rel, above = pending.pop()
             try:
                 st = os.stat(os.path.join(self._root, rel))
@@ -175,6 +194,12 @@ class NotebookIndex:
             first = self._refreshed is None
             if self._walk is not None:
                 paths = await asyncio.to_thread(self._walk.walk, rescan)
+                if self._walk.truncated and first:
+                    log.warning(
+                        "jmcp lists the notebooks of the first %d folders under the root only; the others can "
+                        "still be read by URI (jupyter://notebook/PATH)",
+                        MAX_FOLDERS,
+                    )
             else:
                 paths = await walk_contents(self._cm)
             self._refreshed = time.monotonic()

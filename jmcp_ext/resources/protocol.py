@@ -144,7 +144,11 @@ def register_resources(server: MCPServer[Any], services: Any, bus: SubscriptionB
 
     async def listen(ctx: Any, params: SubscriptionsListenRequestParams) -> Any:
         wanted = params.notifications
-        uris = {notebook_uri(notebook_path(services, uri)) for uri in wanted.resource_subscriptions or ()}
+        uris = set()
+        for uri in wanted.resource_subscriptions or ():
+            # As the SDK does, a URI that names no notebook here is acknowledged and simply never fires.
+            with contextlib.suppress(MCPError):
+                uris.add(notebook_uri(notebook_path(services, uri)))
         if len(uris) > MAX_SUBSCRIPTIONS:
             raise MCPError(INVALID_REQUEST, f"At most {MAX_SUBSCRIPTIONS} notebooks per listen stream.")
         lists = bool(wanted.resources_list_changed)

@@ -26,7 +26,7 @@ async def open_for_reading(services: Any, path: str) -> Notebook | None:
     """The notebook at ``path``: its room's live document if a room is open, else its file; None if missing."""
     store = services.notebooks
     ext = store.rooms.extension
-    if ext is not None:
+    if ext is not None and path in store.open_rooms():  # asked first: a lookup by path would index the path
         document = await ext.get_document(
             path=path, content_type="notebook", file_format="json", copy=False, create=False
         )

@@ -150,6 +150,17 @@ async def test_list_changed_when_a_notebook_is_created_or_deleted(server: Jupyte
         assert inbox.list_changed == 2
 
 
+@pytest.mark.slow
+async def test_list_changed_for_a_notebook_written_outside_jupyter(server: JupyterServer, nb_name: str) -> None:
+    inbox = Inbox()
+    async with mcp_client(server.mcp_url, server.token, message_handler=inbox) as client:
+        await client.list_resources()
+        notebook_file(server.root / "outside-jupyter" / nb_name, "made = 'by another program'")
+        # No contents event for this one: the periodic comparison with the disk (every ten seconds) finds it.
+        await wait_until(lambda: inbox.list_changed >= 1, timeout=25, interval=0.2)
+        assert notebook_uri(f"outside-jupyter/{nb_name}") in (await all_uris(client))[0]
+
+
 async def test_modern_listen_streams_get_updates_and_list_changes(server: JupyterServer, nb_name: str) -> None:
     uri = notebook_uri(nb_name)
     async with mcp_client(server.mcp_url, server.token) as agent:

@@ -94,6 +94,8 @@ async def test_list_pages_through_every_notebook_once_and_leaves_out_hidden_ones
 
 async def test_template_covers_any_notebook_path(server: JupyterServer) -> None:
     async with mcp_client(server.mcp_url, server.token) as client:
+        capabilities = client.server_capabilities.resources
+        assert capabilities is not None and capabilities.subscribe and capabilities.list_changed
         templates = (await client.list_resource_templates()).resource_templates
     (template,) = [t for t in templates if t.uri_template == TEMPLATE]
     assert template.uri_template == "jupyter://notebook/{+path}"
@@ -120,6 +122,14 @@ async def test_read_renders_cells_and_outputs_as_the_tools_do(server: JupyterSer
         assert "````\n--- cell 0" in text
 
 
+async def test_list_and_read_in_the_stateless_era(server: JupyterServer, nb_name: str) -> None:
+    notebook_file(server.root / nb_name, "stateless = True")
+    async with mcp_client(server.mcp_url, server.token, mode="2026-07-28") as client:
+        assert notebook_uri(nb_name) in (await all_uris(client))[0]
+        assert "stateless = True" in await read_text(client, notebook_uri(nb_name))
+
+
+@pytest.mark.slow
 async def test_read_shows_a_collaboration_peers_unsaved_typing(tmp_path: Path) -> None:
     # Autosave far away: what the read returns cannot have come from the file.
     with running_server(tmp_path / "root", tmp_path / "home", "--YDocExtension.document_save_delay=120") as server:

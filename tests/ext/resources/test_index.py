@@ -56,6 +56,15 @@ def test_refresh_rereads_only_folders_that_changed(tmp_path: Path) -> None:
     assert walk.walk() == ["a/one.ipynb"]
 
 
+def test_a_walk_stops_at_its_folder_budget(tmp_path: Path) -> None:
+    for i in range(5):
+        touch(tmp_path / f"d{i}/n.ipynb")
+    cm = AsyncFileContentsManager(root_dir=str(tmp_path))
+    walk = FolderWalk(str(tmp_path), allow_hidden=lambda: False, should_list=cm.should_list, max_folders=3)
+    listed = walk.walk()
+    assert walk.truncated and listed is not None and len(listed) == 2  # the root and two of the five folders
+
+
 async def test_pages_stay_consistent_while_notebooks_come_and_go(tmp_path: Path) -> None:
     for i in range(10):
         touch(tmp_path / f"nb{i}.ipynb")
