@@ -125,7 +125,11 @@ async def test_read_renders_cells_and_outputs_as_the_tools_do(server: JupyterSer
 async def test_list_and_read_in_the_stateless_era(server: JupyterServer, nb_name: str) -> None:
     notebook_file(server.root / nb_name, "stateless = True")
     async with mcp_client(server.mcp_url, server.token, mode="2026-07-28") as client:
-        assert notebook_uri(nb_name) in (await all_uris(client))[0]
+
+        async def listed() -> bool:  # written outside Jupyter: listed once the last look is two seconds old
+            return notebook_uri(nb_name) in (await all_uris(client))[0]
+
+        await eventually(listed)
         assert "stateless = True" in await read_text(client, notebook_uri(nb_name))
 
 
