@@ -33,26 +33,36 @@ def build_server(services: Services, *, read_only: bool = False, disabled: froze
     """An MCPServer offering the selected tools; each tool reaches ``services`` through its lifespan."""
     # Imported here: the MCP SDK is a large import, kept off Jupyter's start-up path (see runtime.py).
     from mcp.server.mcpserver import MCPServer
+    from mcp.server.subscriptions import InMemorySubscriptionBus
 
-    from .registry import explain_crashes, selected
+    from ..prompts import register_prompts
+    from ..resources import register_resources
+    from .registry import TOOLS, explain_crashes, selected
 
     for module in TOOL_MODULES:
         importlib.import_module(f"{__name__}.{module}")  # each module's @tool functions register themselves
 
     @contextlib.asynccontextmanager
     async def lifespan(_: MCPServer[Services]) -> AsyncIterator[Services]:
-        yield services
+        try:
+            yield services
+        finally:
+            await feed.close()
 
     root = logging.getLogger()
     handlers, level = list(root.handlers), root.level
+    bus = InMemorySubscriptionBus()  # carries resource changes to 2026-07-28 subscriptions/listen streams
     server: MCPServer[Services] = MCPServer(
-        name="jmcp", version=__version__, instructions=INSTRUCTIONS, lifespan=lifespan
+        name="jmcp", version=__version__, instructions=INSTRUCTIONS, lifespan=lifespan, subscriptions=bus
     )
     # MCPServer() calls logging.basicConfig with its own handler: give the root logger back to Jupyter.
     root.handlers[:] = handlers
     root.setLevel(level)
-    for spec in selected(read_only=read_only, disabled=disabled):
+    offered = selected(read_only=read_only, disabled=disabled)
+    for spec in offered:
         server.add_tool(explain_crashes(spec), name=spec.name, annotations=spec.annotations, structured_output=False)
+    feed = register_resources(server, services, bus)
+    register_prompts(server, offered=[spec.name for spec in offered], all_tools=TOOLS)
     return server
 
 
