@@ -54,7 +54,13 @@ LIST_MAX_AGE = 2.0
 
 
 def _lowlevel(server: MCPServer[Any]) -> Server[Any]:
-    """The SDK's low-level server inside ``server`` (no public accessor in mcp 2.3; see the module docstring)."""
+    """The SDK's low-level server inside ``server`` (no public accessor in mcp 2.3; see the module docstring).
+
+    MCPServer serves no resources/subscribe and no paginated resources/list; the low-level
+    ``add_request_handler`` is the SDK's own escape hatch but MCPServer keeps that server private. The SDK's
+    conformance server reaches it the same way (python-sdk PR #1587, "private API with TODO"); subscribe
+    support on the high-level server: python-sdk issue #491. Drop this once MCPServer exposes either.
+    """
     return server._lowlevel_server
 
 
