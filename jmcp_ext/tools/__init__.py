@@ -34,7 +34,7 @@ def build_server(services: Services, *, read_only: bool = False, disabled: froze
     # Imported here: the MCP SDK is a large import, kept off Jupyter's start-up path (see runtime.py).
     from mcp.server.mcpserver import MCPServer
 
-    from .registry import explain_crashes, selected
+    from .registry import per_call, selected
 
     for module in TOOL_MODULES:
         importlib.import_module(f"{__name__}.{module}")  # each module's @tool functions register themselves
@@ -52,7 +52,7 @@ def build_server(services: Services, *, read_only: bool = False, disabled: froze
     root.handlers[:] = handlers
     root.setLevel(level)
     for spec in selected(read_only=read_only, disabled=disabled):
-        server.add_tool(explain_crashes(spec), name=spec.name, annotations=spec.annotations, structured_output=False)
+        server.add_tool(per_call(spec), name=spec.name, annotations=spec.annotations, structured_output=False)
     return server
 
 
