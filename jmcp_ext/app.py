@@ -97,7 +97,7 @@ class JMCPExtension(ExtensionApp):
     def initialize_settings(self) -> None:
         self.runtime = McpRuntime(self.serverapp, self.log, self.options())
         self.settings[RUNTIME_SETTING] = self.runtime
-        if has_no_token(self.serverapp.identity_provider):
+        if has_no_token(getattr(self.serverapp, "identity_provider", None)):
             if self.serve_without_token:
                 self.log.warning(
                     "jmcp serves MCP WITHOUT A TOKEN (JMCPExtension.serve_without_token): anyone who reaches this "

@@ -23,8 +23,8 @@ def stock_provider(provider: Any) -> bool:
 
 #: What MCP answers (403) on a server without a token. ``jmcp doctor`` recognises its first sentence.
 NO_TOKEN = (
-    "This Jupyter server has no token (it was started with --IdentityProvider.token='' or an empty "
-    "JUPYTER_TOKEN), so jmcp refuses MCP: anyone who reaches the server could run code through it. Give the "
+    "This Jupyter server has no token (it was started with --IdentityProvider.token='', or it has a password "
+    "and no token), so jmcp refuses MCP: without one, anyone who reaches the server could run code. Give the "
     "server a token: start it with `jmcp start` (which uses jmcp's stored token and writes it into client "
     "configs with `jmcp config`), or restart it with --IdentityProvider.token=<a long random string> and send "
     "'Authorization: Bearer <that token>'. Behind a proxy that authenticates every request, "

@@ -131,6 +131,7 @@ async def test_with_execute_denied_no_code_runs_and_editing_still_works(
         await call(client, "insert_cell", path="nb.ipynb", source="# an edit is allowed")
     assert result.is_error and "execute kernels" in text_of(result)
     assert not marker.exists()
+    assert httpx2.get(f"{server.url}api/kernels", headers=server.headers, timeout=30).json() == []  # none started
     assert listed.isdisjoint({"execute_code", "execute_cell", "insert_execute_code_cell", "run_all_cells"})
     assert {"insert_cell", "read_notebook", "interrupt_kernel"} <= listed
     server.wait_for_disk("nb.ipynb", lambda nb: any("an edit" in "".join(c["source"]) for c in nb["cells"]))
@@ -145,3 +146,18 @@ async def test_with_reading_contents_denied_notebooks_cannot_be_read(servers: Ca
     assert result.is_error and "read contents" in text_of(result) and "x = 1" not in text_of(result)
     assert listed.isdisjoint({"read_notebook", "read_cell", "list_files", "insert_cell"})
     assert "list_kernels" in listed and "Kernel specs" in kernels
+
+
+async def test_with_write_denied_no_kernel_is_started_but_a_notebook_can_still_be_used(
+    servers: Callable[[str], JupyterServer],
+) -> None:
+    server = servers("DenyWrite")
+    async with mcp_client(server.mcp_url, server.token) as client:
+        result = await client.call_tool("use_notebook", {"path": "nb.ipynb"})
+        used = await call(client, "use_notebook", path="nb.ipynb", start_kernel=False)
+    assert result.is_error
+    assert "Starting the notebook's kernel (for use_notebook) is not allowed" in text_of(result)
+    assert "write sessions" in text_of(result)
+    assert httpx2.get(f"{server.url}api/sessions", headers=server.headers, timeout=30).json() == []
+    assert httpx2.get(f"{server.url}api/kernels", headers=server.headers, timeout=30).json() == []
+    assert "nb.ipynb" in used
