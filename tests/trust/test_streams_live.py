@@ -18,7 +18,9 @@ import anyio
 import httpx2
 import pytest
 
-from tests.support import INIT, JSON_HEADERS, JupyterServer
+from tests.polling import poll_async
+from tests.support import INIT, JSON_HEADERS, JupyterServer, call, mcp_client, running_server
+from tests.trust.event_watch import event_store, watching
 
 EMPTY_NOTEBOOK = {"cells": [], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}
 
@@ -137,3 +139,53 @@ async def test_a_reused_in_flight_request_id_is_refused_and_the_first_call_compl
     assert ping.json()["id"] == 42 and ping.json()["error"]["code"] == -32600
     assert "Request id 42 is already in use" in ping.json()["error"]["message"]
     assert first_answer and "done" in first_answer[0]["result"]["content"][0]["text"]
+
+
+@pytest.mark.slow
+async def test_the_event_store_stays_within_its_budget_under_load_and_is_freed_when_sessions_end(
+    tmp_path: Path,
+) -> None:
+    budget, per_session, sessions, calls = 256 * 1024, 64 * 1024, 6, 20
+    big = "# " + "x" * 16_000  # each read_cell answer is one ~16 KB event
+    args = (
+        f"--JMCPExtension.event_store_max_bytes={budget}",
+        f"--JMCPExtension.event_store_max_session_bytes={per_session}",
+    )
+    with running_server(tmp_path / "root", tmp_path / "home", *args) as srv:
+        nb = {
+            "cells": [
+                {
+                    "cell_type": "code",
+                    "id": "big",
+                    "metadata": {},
+                    "source": big,
+                    "outputs": [],
+                    "execution_count": None,
+                }
+            ],
+            "metadata": {},
+            "nbformat": 4,
+            "nbformat_minor": 5,
+        }
+        (srv.root / "big.ipynb").write_text(json.dumps(nb))
+
+        async def session() -> None:
+            async with mcp_client(srv.mcp_url, srv.token) as client:
+                for _ in range(calls):
+                    assert "xxxx" in await call(client, "read_cell", path="big.ipynb", cell=0)
+
+        async with watching(srv) as peak, anyio.create_task_group() as tg:
+            for _ in range(sessions):
+                tg.start_soon(session)
+        ended = await poll_async(
+            lambda: event_store(srv), lambda e: e["sessions"] == 0, timeout=30, what="sessions released"
+        )
+    produced = sessions * calls * len(big)
+    print(
+        f"\nevent store: {produced // 1024} KiB of answers; peak {peak.bytes // 1024} KiB held ({peak.events} "
+        f"events, {peak.sessions} sessions, {peak.samples} samples), budget {budget // 1024} KiB; "
+        f"after the sessions ended: {ended['bytes']} bytes"
+    )
+    assert peak.max_bytes == budget and peak.samples > 10
+    assert budget // 2 < peak.bytes <= budget + 20_000  # full, and never more than one event over
+    assert ended == {"bytes": 0, "events": 0, "sessions": 0, "max_bytes": budget}
