@@ -189,3 +189,23 @@ async def test_the_event_store_stays_within_its_budget_under_load_and_is_freed_w
     assert peak.max_bytes == budget and peak.samples > 10
     assert budget // 2 < peak.bytes <= budget + 20_000  # full, and never more than one event over
     assert ended == {"bytes": 0, "events": 0, "sessions": 0, "max_bytes": budget}
+
+
+@pytest.mark.slow
+async def test_a_session_the_sdk_ends_for_idleness_releases_its_events_and_jmcps_state_at_once(
+    tmp_path: Path,
+) -> None:
+    with running_server(tmp_path / "root", tmp_path / "home", "--JMCPExtension.session_idle_timeout=1") as srv:
+        async with httpx2.AsyncClient(timeout=30) as http:
+            await open_session(http, srv)
+
+        def health() -> dict[str, Any]:
+            return dict(httpx2.get(f"{srv.mcp_url}/healthz", headers=srv.headers, timeout=10).json())
+
+        opened = health()
+        assert opened["sessions"] == 1 and opened["event_store"]["sessions"] == 1
+        # jmcp's own sweep of idle sessions runs every 30 s here: only the SDK's end can be this quick.
+        ended = await poll_async(
+            health, lambda h: h["sessions"] == 0 and h["event_store"]["sessions"] == 0, timeout=10, what="session end"
+        )
+    assert ended["event_store"]["bytes"] == 0
