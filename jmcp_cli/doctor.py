@@ -25,6 +25,7 @@ class Facts:
     home: Path
     cwd: Path
     health: dict[str, Any] = field(default_factory=dict)  # the authenticated /mcp/healthz body
+    tokenless: bool = False  # MCP is served without a token (JMCPExtension.serve_without_token)
 
 
 @dataclass(frozen=True)
@@ -37,9 +38,22 @@ class Step:
     failure_means: str = ""  # why the steps needing this one are skipped when it fails
 
 
+def _server_token(facts: Facts) -> Check:
+    check, facts.tokenless = doctor_server.check_server_token(facts.server)
+    return check
+
+
 def _token(facts: Facts) -> Check:
+    if facts.tokenless:
+        return skipped("token", "the server takes no token")
     check, facts.health = doctor_server.check_token_accepted(facts.server)
     return check
+
+
+def _unauthenticated_refused(facts: Facts) -> Check:
+    if facts.tokenless:
+        return skipped("no-token refused", "MCP is served without a token by choice (serve_without_token)")
+    return doctor_server.check_unauthenticated_refused(facts.server)
 
 
 STEPS: tuple[Step, ...] = (
@@ -53,8 +67,9 @@ STEPS: tuple[Step, ...] = (
     Step(
         "healthz", lambda f: doctor_server.check_healthz(f.server), needs="server", failure_means="/mcp/healthz failed"
     ),
-    Step("token", _token, needs="healthz", failure_means="token refused"),
-    Step("no-token refused", lambda f: doctor_server.check_unauthenticated_refused(f.server), needs="healthz"),
+    Step("server token", _server_token, needs="healthz", failure_means="the server has no token"),
+    Step("token", _token, needs="server token", failure_means="token refused"),
+    Step("no-token refused", _unauthenticated_refused, needs="server token"),
     Step("mcp handshake", lambda f: doctor_server.check_mcp_handshake(f.server), needs="token"),
     Step("live editing", lambda f: doctor_server.check_rtc(f.server, f.health), needs="token"),
     Step("client configs", lambda f: doctor_clients.check_client_configs(f.server, f.name, f.home, f.cwd)),

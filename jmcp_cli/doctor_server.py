@@ -86,6 +86,39 @@ def check_token_accepted(server: Server) -> tuple[Check, dict[str, Any]]:
     return passed("token", f"token {tokens.mask(server.token)} accepted"), body
 
 
+#: The first sentence of what jmcp's /mcp answers (403) on a server without a token (jmcp_ext/auth.py: NO_TOKEN).
+NO_TOKEN_SENTENCE = "This Jupyter server has no token"
+NO_TOKEN_FIX = (
+    "restart it with `jmcp start` (which gives it jmcp's token), or with --IdentityProvider.token=<a long random "
+    "string> and pass that token to `jmcp config`; behind a proxy that authenticates every request, "
+    "--JMCPExtension.serve_without_token=True serves MCP without one"
+)
+
+
+def check_server_token(server: Server) -> tuple[Check, bool]:
+    """Whether the server has a token at all, and whether MCP is served without one (by choice)."""
+    resp = fetch.request(server.mcp_url, method="POST", json_body={})
+    try:
+        parsed = resp.json()
+    except ValueError:
+        parsed = None
+    body: dict[str, Any] = parsed if isinstance(parsed, dict) else {}
+    if resp.status == 403 and str(body.get("message", "")).startswith(NO_TOKEN_SENTENCE):
+        return failed(
+            "server token",
+            f"{server.base_url} has no token (started with --IdentityProvider.token='', or a password and no "
+            "token), so jmcp refuses every MCP request",
+            NO_TOKEN_FIX,
+        ), False
+    if resp.status not in (401, 403) and "jsonrpc" in body:  # the MCP SDK itself answered: no token was needed
+        return passed(
+            "server token",
+            "none: MCP is served without a token (JMCPExtension.serve_without_token); only safe behind a proxy "
+            "that authenticates every request",
+        ), True
+    return passed("server token", "MCP needs the server's token"), False
+
+
 def check_unauthenticated_refused(server: Server) -> Check:
     resp = fetch.request(server.mcp_url, method="POST", json_body={})
     challenge = resp.headers.get("www-authenticate", "")

@@ -5,8 +5,9 @@ from __future__ import annotations
 from jupyter_server.extension.application import ExtensionApp
 from traitlets import Bool, Float, Int, List, Unicode
 
+from .auth import NO_TOKEN, has_no_token
 from .handlers import RUNTIME_SETTING, HealthHandler, MCPHandler, UnknownPathHandler
-from .options import Limits, Options
+from .options import EventLimits, Limits, Options
 from .runtime import McpRuntime
 
 
@@ -50,6 +51,25 @@ class JMCPExtension(ExtensionApp):
         help="Seconds after which an idle MCP session is closed (the client re-initialises).",
     )
     max_sessions = Int(1000, config=True, help="Maximum number of concurrent MCP sessions.")
+    event_store_max_bytes = Int(
+        64 * 2**20,
+        config=True,
+        help="Bytes of recent MCP stream events kept for all sessions together, so a client whose connection "
+        "dropped can resume with Last-Event-ID and still get a long call's result; the oldest go first.",
+    )
+    event_store_max_session_bytes = Int(
+        16 * 2**20, config=True, help="Bytes of recent MCP stream events kept for one session."
+    )
+    event_store_max_age = Float(
+        1800.0, config=True, help="Seconds an MCP stream event is kept for resumption (Last-Event-ID)."
+    )
+    serve_without_token = Bool(
+        False,
+        config=True,
+        help="Serve MCP on a Jupyter server that has no token (--IdentityProvider.token=''). Only for a "
+        "deployment behind a proxy that authenticates every request: anyone who reaches the server can then "
+        "run code. Origin and Host checks still apply. Without it, such a server refuses MCP and says why.",
+    )
 
     def options(self) -> Options:
         limits = Limits(
@@ -66,11 +86,25 @@ class JMCPExtension(ExtensionApp):
             room_idle_seconds=self.room_idle_seconds,
             session_idle_timeout=self.session_idle_timeout,
             max_sessions=self.max_sessions,
+            events=EventLimits(
+                max_session_bytes=self.event_store_max_session_bytes,
+                max_total_bytes=self.event_store_max_bytes,
+                max_age_seconds=self.event_store_max_age,
+            ),
+            serve_without_token=self.serve_without_token,
         )
 
     def initialize_settings(self) -> None:
         self.runtime = McpRuntime(self.serverapp, self.log, self.options())
         self.settings[RUNTIME_SETTING] = self.runtime
+        if has_no_token(getattr(self.serverapp, "identity_provider", None)):
+            if self.serve_without_token:
+                self.log.warning(
+                    "jmcp serves MCP WITHOUT A TOKEN (JMCPExtension.serve_without_token): anyone who reaches this "
+                    "server can run code through /mcp. Keep it behind a proxy that authenticates every request."
+                )
+            else:
+                self.log.warning("jmcp refuses MCP on this server: %s", NO_TOKEN)
 
     def initialize_handlers(self) -> None:
         self.handlers.extend(

@@ -21,6 +21,22 @@ def stock_provider(provider: Any) -> bool:
     return type(provider) in (IdentityProvider, PasswordIdentityProvider)
 
 
+#: What MCP answers (403) on a server without a token. ``jmcp doctor`` recognises its first sentence.
+NO_TOKEN = (
+    "This Jupyter server has no token (it was started with --IdentityProvider.token='', or it has a password "
+    "and no token), so jmcp refuses MCP: without one, anyone who reaches the server could run code. Give the "
+    "server a token: start it with `jmcp start` (which uses jmcp's stored token and writes it into client "
+    "configs with `jmcp config`), or restart it with --IdentityProvider.token=<a long random string> and send "
+    "'Authorization: Bearer <that token>'. Behind a proxy that authenticates every request, "
+    "--JMCPExtension.serve_without_token=True serves MCP without a token."
+)
+
+
+def has_no_token(provider: Any) -> bool:
+    """Whether Jupyter's own identity provider runs without a token (``--IdentityProvider.token=''``)."""
+    return stock_provider(provider) and not provider.token
+
+
 def header_token_matches(provider: Any, expected: str | None, authorization: str) -> bool:
     """Check a header token in constant time before Jupyter's identity provider sees it.
 

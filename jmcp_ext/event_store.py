@@ -11,19 +11,13 @@ import anyio
 from mcp.server.streamable_http import GET_STREAM_KEY, EventCallback, EventId, EventMessage, EventStore, StreamId
 from mcp_types import JSONRPCError, JSONRPCMessage, JSONRPCResponse, jsonrpc_message_adapter
 
+from .options import EventLimits
+
 #: Bytes counted for every event on top of its JSON (about what its Python objects take), so that many
 #: tiny events are bounded too.
 EVENT_OVERHEAD_BYTES = 512
 
-
-@dataclass(frozen=True)
-class EventLimits:
-    """How much of each session's recent traffic is kept for resumption."""
-
-    max_session_bytes: int = 16 * 2**20
-    max_session_events: int = 10_000
-    max_total_bytes: int = 64 * 2**20
-    max_age_seconds: float = 1800.0
+__all__ = ["EVENT_OVERHEAD_BYTES", "EventBuffers", "EventLimits", "SessionEventStore"]
 
 
 @dataclass(slots=True)

@@ -14,7 +14,8 @@ from jupyter_server.base.handlers import APIHandler, JupyterHandler
 from tornado import web
 
 from .asgi_bridge import ASGIBridge, build_scope
-from .auth import WWW_AUTHENTICATE, header_token_matches, origin_allowed, principal_name
+from .auth import NO_TOKEN, WWW_AUTHENTICATE, has_no_token, header_token_matches, origin_allowed, principal_name
+from .caller import Caller, attach
 
 if TYPE_CHECKING:
     from .runtime import McpRuntime
@@ -32,9 +33,18 @@ class _Base(APIHandler):
         runtime: McpRuntime = self.settings[RUNTIME_SETTING]
         return runtime
 
+    @property
+    def serving_without_token(self) -> bool:
+        """The server has no token and jmcp was told to serve MCP anyway (behind an authenticating proxy)."""
+        return has_no_token(self.identity_provider) and self.runtime.options.serve_without_token
+
     def check_xsrf_cookie(self) -> None:
         # Requests without a user are refused with 401 in prepare(); let them get that far.
         if getattr(self, "_jupyter_current_user", "unset") is None:
+            return
+        # Without a token there is no XSRF token to send either; the Origin check in prepare() and Jupyter's
+        # Host check keep pages of other sites out.
+        if self.serving_without_token:
             return
         super().check_xsrf_cookie()
 
@@ -59,6 +69,8 @@ class MCPHandler(_Base):
         origin = self.request.headers.get("Origin")
         if not origin_allowed(origin, self.request.host, self.allow_origin, self.allow_origin_pat):
             raise web.HTTPError(403, "Origin not allowed")
+        if has_no_token(self.identity_provider) and not self.serving_without_token:
+            raise web.HTTPError(403, NO_TOKEN)  # rather than Jupyter's "'_xsrf' argument missing from POST"
         if self.get_query_argument("token", None) is not None:
             # The MCP spec forbids credentials in the URL (they end up in logs and histories).
             raise web.HTTPError(401, "Send the token in the Authorization header, not in the URL")
@@ -80,8 +92,10 @@ class MCPHandler(_Base):
 
         name = principal_name(self.identity_provider, self.current_user)
         principal = AuthenticatedUser(AccessToken(token="", client_id=name, scopes=[], subject=name))
+        scope = build_scope(self, path="/mcp", user=principal)
+        attach(scope, Caller(self, self.current_user))  # tools ask Jupyter's authorizer as this user (access.py)
         self._bridge = ASGIBridge(self)
-        await self._bridge.run(app, build_scope(self, path="/mcp", user=principal))
+        await self._bridge.run(app, scope)
 
     def on_connection_close(self) -> None:
         if self._bridge is not None:

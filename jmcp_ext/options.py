@@ -18,6 +18,16 @@ class Limits:
 
 
 @dataclass(frozen=True)
+class EventLimits:
+    """How much of each MCP session's recent stream traffic is kept, so a dropped connection can resume."""
+
+    max_session_bytes: int = 16 * 2**20
+    max_session_events: int = 10_000
+    max_total_bytes: int = 64 * 2**20
+    max_age_seconds: float = 1800.0
+
+
+@dataclass(frozen=True)
 class Options:
     """Everything the MCP runtime is configured with."""
 
@@ -27,3 +37,6 @@ class Options:
     room_idle_seconds: float = 60.0
     session_idle_timeout: float = 1800.0
     max_sessions: int = 1000
+    events: EventLimits = field(default_factory=EventLimits)
+    #: Serve MCP on a server without a token (behind a proxy that authenticates); see handlers.py.
+    serve_without_token: bool = False

@@ -18,10 +18,8 @@ from .options import Options
 from .sessions import ASGIApp, Sessions
 
 if TYPE_CHECKING:
+    from .event_store import EventBuffers
     from .tools import Services
-
-#: Where the SDK's app thinks it is mounted (the handler maps ``{base_url}mcp`` onto it).
-MCP_PATH = "/mcp"
 
 
 class McpRuntime:
@@ -33,6 +31,7 @@ class McpRuntime:
         self.options = options
         self.sessions = Sessions(options.session_idle_timeout)
         self.services: Services | None = None
+        self.events: EventBuffers | None = None  # recent stream events, for resumption (built with the server)
         self._server: Any = None
         self._app: ASGIApp | None = None
         self._build_requested = asyncio.Event()
@@ -75,6 +74,14 @@ class McpRuntime:
             )
             if notebooks is not None:
                 body.update(rtc_detail=notebooks.rtc_detail(), open_rooms=len(notebooks.open_rooms()))
+            if self.events is not None:
+                events = self.events
+                body["event_store"] = {
+                    "bytes": events.total_bytes,
+                    "events": events.event_count,
+                    "sessions": events.session_count,
+                    "max_bytes": events.limits.max_total_bytes,
+                }
         return body
 
     async def tool_names(self) -> list[str]:
@@ -119,11 +126,14 @@ class McpRuntime:
         self._app = None
 
     def _build(self) -> Any:
-        """Build the services and the MCP server; returns the SDK's session manager (runs in a thread)."""
+        """Build the services and the MCP server; returns its session manager (runs in a thread)."""
         from mcp.server.transport_security import TransportSecuritySettings
 
+        from .access import authorize_requests
+        from .event_store import EventBuffers
         from .kernels import Kernels
         from .notebooks import NotebookStore
+        from .session_manager import SessionManager
         from .tools import Services, build_server
 
         options = self.options
@@ -132,16 +142,27 @@ class McpRuntime:
         services = Services(notebooks, kernels, self._serverapp.root_dir, options.limits, self.sessions)
         _release_worker_threads_at_exit()
         server = build_server(services, read_only=options.read_only, disabled=options.disabled_tools)
-        # Jupyter checks Host and Origin at the edge; the SDK's own DNS-rebinding check would second-guess
-        # it with a loopback-only allowlist (and break --ip 0.0.0.0 and proxies), so it is switched off.
-        server.streamable_http_app(
-            streamable_http_path=MCP_PATH,
+        # --- issue 13: Jupyter's authorizer, resumable streams, unique request ids -------------------------
+        # tools/list and resources ask Jupyter's authorizer (tool calls ask it in tools/registry.py: per_call).
+        server.middleware.append(authorize_requests)
+        # jmcp's SessionManager instead of server.streamable_http_app(): each session gets its own view of a
+        # bounded event store (SSE events carry ids; Last-Event-ID resumes), reused in-flight request ids are
+        # refused, and every way a session ends releases its events and ids and ends jmcp's session state.
+        # The SDK offers no public accessor for the low-level server the manager needs.
+        self.events = EventBuffers(options.events)
+        manager = SessionManager(
+            server._lowlevel_server,
+            events=self.events,
+            on_session_end=[self.sessions.end],
             session_idle_timeout=options.session_idle_timeout,
             max_sessions=options.max_sessions,
-            transport_security=TransportSecuritySettings(enable_dns_rebinding_protection=False),
+            # Jupyter checks Host and Origin at the edge; the SDK's own DNS-rebinding check would second-guess
+            # it with a loopback-only allowlist (and break --ip 0.0.0.0 and proxies), so it is switched off.
+            security_settings=TransportSecuritySettings(enable_dns_rebinding_protection=False),
         )
+        # --- end issue 13 ---------------------------------------------------------------------------------
         self.services, self._server = services, server
-        return server.session_manager
+        return manager
 
     async def _housekeeping(self) -> None:
         interval = max(1.0, min(30.0, self.options.room_idle_seconds / 2))

@@ -11,6 +11,7 @@ from typing import Any
 
 from jupyter_core.utils import ensure_async
 
+from ..access import authorize_kernel_start
 from ..errors import JmcpError
 from ..gateway import client_for, connection_lost
 from .execution import Execution, KernelDied, OnEvent
@@ -56,6 +57,7 @@ class Kernels:
         name = kernel_name or self.kernel_manager.default_kernel_name
         if name not in await self.kernel_specs():
             name = self.kernel_manager.default_kernel_name
+        await authorize_kernel_start()  # what POST /api/sessions would need; a tool error if refused
         try:
             model = await self.session_manager.create_session(
                 path=path, name=path.rsplit("/", 1)[-1], type="notebook", kernel_name=name

@@ -37,7 +37,7 @@ def build_server(services: Services, *, read_only: bool = False, disabled: froze
 
     from ..prompts import register_prompts
     from ..resources import register_resources
-    from .registry import TOOLS, explain_crashes, selected
+    from .registry import TOOLS, per_call, selected
 
     for module in TOOL_MODULES:
         importlib.import_module(f"{__name__}.{module}")  # each module's @tool functions register themselves
@@ -60,7 +60,7 @@ def build_server(services: Services, *, read_only: bool = False, disabled: froze
     root.setLevel(level)
     offered = selected(read_only=read_only, disabled=disabled)
     for spec in offered:
-        server.add_tool(explain_crashes(spec), name=spec.name, annotations=spec.annotations, structured_output=False)
+        server.add_tool(per_call(spec), name=spec.name, annotations=spec.annotations, structured_output=False)
     feed = register_resources(server, services, bus)
     register_prompts(server, offered=[spec.name for spec in offered], all_tools=TOOLS)
     return server

@@ -44,7 +44,9 @@ class Session:
 
     def messages(self, response: httpx2.Response) -> list[dict[str, Any]]:
         if response.headers.get("content-type", "").startswith("text/event-stream"):
-            return [json.loads(line[5:]) for line in response.text.splitlines() if line.startswith("data:")]
+            # Priming events (an id for Last-Event-ID, empty data) carry no message.
+            lines = response.text.splitlines()
+            return [json.loads(line[5:]) for line in lines if line.startswith("data:") and line[5:].strip()]
         return [response.json()] if response.content else []
 
     def still_serving(self) -> None:

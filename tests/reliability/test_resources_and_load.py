@@ -15,6 +15,7 @@ import pytest
 
 from tests.polling import poll_async
 from tests.support import JupyterServer, call, mcp_client, running_server
+from tests.trust.event_watch import event_store, watching
 
 
 def rss_kib(pid: int) -> int:
@@ -103,12 +104,15 @@ def cells_equal(count: int) -> Any:
 
 LOAD_SECONDS = float(os.environ.get("JMCP_LOAD_SECONDS", "60"))
 SESSIONS = 16
+#: A small event-store budget, so that the load reaches it and shows that it holds.
+EVENT_STORE_BYTES = 2 * 2**20
 
 
 @pytest.mark.slow
 @pytest.mark.soak
 async def test_sixteen_sessions_of_mixed_calls_without_an_error_or_a_lost_edit(tmp_path: Path) -> None:
-    with running_server(tmp_path / "root", tmp_path / "home") as srv:
+    budget = f"--JMCPExtension.event_store_max_bytes={EVENT_STORE_BYTES}"
+    with running_server(tmp_path / "root", tmp_path / "home", budget) as srv:
         (srv.root / "load").mkdir()
         async with mcp_client(srv.mcp_url, srv.token) as client:
             for s in range(SESSIONS // 4):
@@ -143,8 +147,13 @@ async def test_sixteen_sessions_of_mixed_calls_without_an_error_or_a_lost_edit(t
                     i += 1
 
         started = time.monotonic()
-        await asyncio.gather(*(session(n) for n in range(SESSIONS)))
+        async with watching(srv, interval=0.2) as peak:
+            await asyncio.gather(*(session(n) for n in range(SESSIONS)))
         elapsed = time.monotonic() - started
+        # The clients have closed their sessions (DELETE): their events go with them.
+        ended = await poll_async(
+            lambda: event_store(srv), lambda e: e["sessions"] == 0, timeout=30, what="sessions to end"
+        )
         ordered = sorted(latencies)
         p50 = statistics.median(ordered)
         p99 = ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))]
@@ -152,7 +161,13 @@ async def test_sixteen_sessions_of_mixed_calls_without_an_error_or_a_lost_edit(t
             f"\nload: {SESSIONS} sessions, {len(latencies)} calls in {elapsed:.1f} s = {len(latencies) / elapsed:.1f} "
             f"calls/s; p50 {p50 * 1000:.0f} ms, p99 {p99 * 1000:.0f} ms; errors {len(errors)}"
         )
+        print(
+            f"load: event store peak {peak.bytes / 2**20:.2f} MiB ({peak.events} events, {peak.sessions} sessions) of "
+            f"a {EVENT_STORE_BYTES / 2**20:.0f} MiB budget; {ended['bytes']} bytes after the sessions ended"
+        )
         assert errors == []
+        assert peak.bytes <= EVENT_STORE_BYTES + 64 * 1024  # at most one event over the budget
+        assert ended["bytes"] == 0 and ended["events"] == 0
         lost: dict[str, Any] = {}
         for path, sources in produced.items():
             on_disk = srv.wait_for_disk(path, cells_equal(len(sources)), timeout=60)

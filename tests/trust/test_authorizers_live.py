@@ -1,9 +1,8 @@
 """Custom Authorizers on a real server: the REST API refuses exactly the pairs SECURITY.md lists (so the
 mapping in jmcp_ext.permissions names what JupyterLab checks), and MCP must refuse the same.
 
-The REST tests pass today. The MCP tests are strict xfails until the lead wires jmcp_ext.permissions into
-the tools (measured today: with DenyExecute, execute_code still runs code; with DenyWrite, insert_cell
-still changes the notebook; with DenyReadContents, read_notebook still reads it).
+Before jmcp asked the authorizer (issue 13), DenyExecute did not stop execute_code, DenyWrite did not stop
+insert_cell, and DenyReadContents did not stop read_notebook.
 """
 
 from __future__ import annotations
@@ -29,7 +28,6 @@ NOTEBOOK = {
 }
 FAKE_KERNEL = "00000000-0000-0000-0000-000000000000"
 AUTHORIZERS = ("DenyWrite", "DenyExecute", "DenyReadContents")
-WIRING = "until the tools ask jmcp_ext.permissions (issue 13)"
 
 
 @pytest.fixture(scope="module")
@@ -106,7 +104,6 @@ def test_the_rest_api_refuses_what_the_authorizer_denies(
         assert status(server, "POST", f"api/kernels/{FAKE_KERNEL}/interrupt") == 404
 
 
-@pytest.mark.xfail(strict=True, reason=WIRING)
 async def test_with_write_denied_edits_are_refused_and_hidden_and_the_file_is_unchanged(
     servers: Callable[[str], JupyterServer],
 ) -> None:
@@ -123,7 +120,6 @@ async def test_with_write_denied_edits_are_refused_and_hidden_and_the_file_is_un
     assert (server.root / "nb.ipynb").read_text() == before
 
 
-@pytest.mark.xfail(strict=True, reason=WIRING)
 async def test_with_execute_denied_no_code_runs_and_editing_still_works(
     servers: Callable[[str], JupyterServer], tmp_path: Path
 ) -> None:
@@ -135,12 +131,12 @@ async def test_with_execute_denied_no_code_runs_and_editing_still_works(
         await call(client, "insert_cell", path="nb.ipynb", source="# an edit is allowed")
     assert result.is_error and "execute kernels" in text_of(result)
     assert not marker.exists()
+    assert httpx2.get(f"{server.url}api/kernels", headers=server.headers, timeout=30).json() == []  # none started
     assert listed.isdisjoint({"execute_code", "execute_cell", "insert_execute_code_cell", "run_all_cells"})
     assert {"insert_cell", "read_notebook", "interrupt_kernel"} <= listed
     server.wait_for_disk("nb.ipynb", lambda nb: any("an edit" in "".join(c["source"]) for c in nb["cells"]))
 
 
-@pytest.mark.xfail(strict=True, reason=WIRING)
 async def test_with_reading_contents_denied_notebooks_cannot_be_read(servers: Callable[[str], JupyterServer]) -> None:
     server = servers("DenyReadContents")
     async with mcp_client(server.mcp_url, server.token) as client:
@@ -150,3 +146,18 @@ async def test_with_reading_contents_denied_notebooks_cannot_be_read(servers: Ca
     assert result.is_error and "read contents" in text_of(result) and "x = 1" not in text_of(result)
     assert listed.isdisjoint({"read_notebook", "read_cell", "list_files", "insert_cell"})
     assert "list_kernels" in listed and "Kernel specs" in kernels
+
+
+async def test_with_write_denied_no_kernel_is_started_but_a_notebook_can_still_be_used(
+    servers: Callable[[str], JupyterServer],
+) -> None:
+    server = servers("DenyWrite")
+    async with mcp_client(server.mcp_url, server.token) as client:
+        result = await client.call_tool("use_notebook", {"path": "nb.ipynb"})
+        used = await call(client, "use_notebook", path="nb.ipynb", start_kernel=False)
+    assert result.is_error
+    assert "Starting the notebook's kernel (for use_notebook) is not allowed" in text_of(result)
+    assert "write sessions" in text_of(result)
+    assert httpx2.get(f"{server.url}api/sessions", headers=server.headers, timeout=30).json() == []
+    assert httpx2.get(f"{server.url}api/kernels", headers=server.headers, timeout=30).json() == []
+    assert "nb.ipynb" in used

@@ -50,11 +50,11 @@ def test_pairs_use_only_the_actions_and_resources_jupyter_server_checks() -> Non
 
 
 def test_read_only_mode_and_the_authorizer_agree_on_what_changes_things() -> None:
-    from jmcp_ext.tools import WRITE_TOOLS
+    from jmcp_ext.tools.registry import TOOLS as SPECS
 
     for name in registered_tools():
         changes = {p for p in TOOLS[name].required if p.action != "read"}
-        assert bool(changes) == (name in WRITE_TOOLS), name
+        assert bool(changes) == (not SPECS[name].read_only), name
 
 
 def test_tools_that_run_code_ask_for_execute_and_tools_that_edit_ask_for_write() -> None:
