@@ -48,9 +48,7 @@ def handler_with(authorizer: Authorizer) -> Any:
 
 
 @contextlib.asynccontextmanager
-async def mcp(
-    authorizer: Authorizer | None, *, resource_reads: list[str] | None = None
-) -> AsyncIterator[tuple[Client, Any]]:
+async def mcp(authorizer: Authorizer | None) -> AsyncIterator[tuple[Client, Any]]:
     """jmcp's real server and session manager, each request carrying a caller as MCPHandler attaches it
     (none at all when ``authorizer`` is None). The services are absent: a tool that acts crashes."""
     root = logging.getLogger()
@@ -59,13 +57,6 @@ async def mcp(
     root.handlers[:] = handlers
     root.setLevel(level)
     server.middleware.append(authorize_requests)
-    reads = resource_reads if resource_reads is not None else []
-
-    @server.resource("file:///notes.txt", name="notes")
-    def notes() -> str:
-        reads.append("notes")
-        return "secret notes"
-
     manager = SessionManager(server._lowlevel_server, events=EventBuffers())
     handler = handler_with(authorizer) if authorizer is not None else None
 
@@ -130,22 +121,6 @@ async def test_the_authorizer_is_asked_with_the_request_handler_and_user() -> No
     questions = handler.authorizer.questions
     assert ("read", "contents") in {(a, r) for _, _, a, r in questions}
     assert all(h is handler and user.username == "alice" for h, user, _, _ in questions)
-
-
-async def test_reading_resources_needs_read_contents() -> None:
-    reads: list[str] = []
-    async with mcp(DenyReadContents(), resource_reads=reads) as (client, _):
-        read = await request(client, 3, "resources/read", uri="file:///notes.txt")
-        listing = await request(client, 4, "resources/list")
-    assert read["error"]["code"] == -32600
-    assert "resources/read is not allowed" in read["error"]["message"] and "read contents" in read["error"]["message"]
-    assert listing["result"]["resources"] == []
-    assert reads == []
-    async with mcp(DenyWrite(), resource_reads=reads) as (client, _):
-        read = await request(client, 3, "resources/read", uri="file:///notes.txt")
-        listing = await request(client, 4, "resources/list")
-    assert read["result"]["contents"][0]["text"] == "secret notes"
-    assert [r["name"] for r in listing["result"]["resources"]] == ["notes"]
 
 
 async def test_an_http_request_without_a_caller_is_refused_not_let_through() -> None:

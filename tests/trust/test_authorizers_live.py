@@ -161,3 +161,24 @@ async def test_with_write_denied_no_kernel_is_started_but_a_notebook_can_still_b
     assert httpx2.get(f"{server.url}api/sessions", headers=server.headers, timeout=30).json() == []
     assert httpx2.get(f"{server.url}api/kernels", headers=server.headers, timeout=30).json() == []
     assert "nb.ipynb" in used
+
+
+async def test_notebook_resources_follow_the_read_contents_permission(
+    servers: Callable[[str], JupyterServer],
+) -> None:
+    from mcp.shared.exceptions import MCPError
+
+    uri = "jupyter://notebook/nb.ipynb"
+    denied = servers("DenyReadContents")
+    async with mcp_client(denied.mcp_url, denied.token) as client:
+        listing = await client.list_resources()
+        with pytest.raises(MCPError) as refused:
+            await client.read_resource(uri)
+    assert listing.resources == []
+    assert "read contents" in str(refused.value) and "x = 1" not in str(refused.value)
+    allowed = servers("DenyWrite")
+    async with mcp_client(allowed.mcp_url, allowed.token) as client:
+        listing = await client.list_resources()
+        read = await client.read_resource(uri)
+    assert [str(r.uri) for r in listing.resources] == [uri]
+    assert "x = 1" in read.contents[0].text  # type: ignore[union-attr]

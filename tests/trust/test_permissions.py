@@ -3,6 +3,7 @@ asked of sync and async authorizers alike."""
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any, cast
 
 import pytest
@@ -29,10 +30,10 @@ RESOURCES = {"contents", "kernels", "sessions", "kernelspecs"}
 
 def registered_tools() -> set[str]:
     """The names of the tools the server registers (registration does not touch the services)."""
-    from jmcp_ext.tools import build_server
+    from jmcp_ext.tools import Services, build_server
 
-    server = build_server(cast(Any, None))
-    return {tool.name for tool in server._tool_manager.list_tools()}
+    server = build_server(Services(notebooks=cast(Any, None), kernels=cast(Any, None), root_dir="/"))
+    return {tool.name for tool in asyncio.run(server.list_tools())}
 
 
 def test_every_registered_tool_has_permissions_and_only_planned_tools_are_extra() -> None:
