@@ -5,6 +5,7 @@ from __future__ import annotations
 from jupyter_server.extension.application import ExtensionApp
 from traitlets import Bool, Float, Int, List, Unicode
 
+from .checkpoints import install_live_revert
 from .handlers import RUNTIME_SETTING, HealthHandler, MCPHandler, UnknownPathHandler
 from .options import Limits, Options
 from .runtime import McpRuntime
@@ -50,6 +51,18 @@ class JMCPExtension(ExtensionApp):
         help="Seconds after which an idle MCP session is closed (the client re-initialises).",
     )
     max_sessions = Int(1000, config=True, help="Maximum number of concurrent MCP sessions.")
+    presence_idle_seconds = Float(
+        90.0,
+        config=True,
+        help="Seconds without a tool call after which an agent leaves JupyterLab's collaborators (it returns on "
+        "its next call).",
+    )
+    live_checkpoint_revert = Bool(
+        True,
+        config=True,
+        help="Make File > Revert Notebook to Checkpoint update a notebook that is open with collaboration on "
+        "(without it the tab keeps the old content and autosave writes it back).",
+    )
 
     def options(self) -> Options:
         limits = Limits(
@@ -66,6 +79,8 @@ class JMCPExtension(ExtensionApp):
             room_idle_seconds=self.room_idle_seconds,
             session_idle_timeout=self.session_idle_timeout,
             max_sessions=self.max_sessions,
+            presence_idle_seconds=self.presence_idle_seconds,
+            live_checkpoint_revert=self.live_checkpoint_revert,
         )
 
     def initialize_settings(self) -> None:
@@ -78,6 +93,8 @@ class JMCPExtension(ExtensionApp):
         )
 
     async def _start_jupyter_server_extension(self, serverapp: object) -> None:
+        if self.live_checkpoint_revert:
+            install_live_revert(self.serverapp, self.log)
         self.runtime.start()
 
     async def stop_extension(self) -> None:

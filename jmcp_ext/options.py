@@ -27,3 +27,5 @@ class Options:
     room_idle_seconds: float = 60.0
     session_idle_timeout: float = 1800.0
     max_sessions: int = 1000
+    presence_idle_seconds: float = 90.0
+    live_checkpoint_revert: bool = True

@@ -26,7 +26,7 @@ You are working inside a live Jupyter server; a person may be watching the same 
 """
 
 #: The modules whose ``@tool`` functions the server offers, in the order tools/list shows them.
-TOOL_MODULES = ("files", "notebooks", "reading", "editing", "running", "kernels")
+TOOL_MODULES = ("files", "notebooks", "reading", "editing", "history", "running", "kernels")
 
 
 def build_server(services: Services, *, read_only: bool = False, disabled: frozenset[str] = frozenset()) -> MCPServer:
