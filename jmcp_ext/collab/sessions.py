@@ -36,6 +36,7 @@ class AgentSession:
     who: Collaborator
     origin: AgentOrigin
     last_call: float = field(default_factory=time.monotonic)
+    calls: int = 0
     #: The notebook it works on now, and the ones it worked on (latest first).
     current: str | None = None
     documents: list[str] = field(default_factory=list)
@@ -85,6 +86,7 @@ class AgentSessions:
             who = self._pool.identity(key, client_title, client_name)
             found = self._sessions[key] = AgentSession(key, who, AgentOrigin(key, who.display_name))
         found.last_call = time.monotonic()
+        found.calls += 1
         return found
 
     def get(self, key: str) -> AgentSession | None:

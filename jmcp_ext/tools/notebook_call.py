@@ -47,6 +47,8 @@ class NotebookCall:
     path: str
     notebook: Notebook
     tracker: ChangeTracker | None
+    #: Whether the call may write (a file-backend answer then says the change is not live).
+    changing: bool = False
     digest: str = ""
     notes: list[str] = field(default_factory=list)
 
@@ -128,7 +130,7 @@ class NotebookCall:
 
     def reply(self, text: str) -> str:
         """The tool's answer: the digest first, the text, and a warning when the edit was not live."""
-        if not self.notebook.live:
+        if self.changing and not self.notebook.live:
             text += NOT_LIVE
         head = self.preamble()
         return f"{head}\n{text}" if head else text
@@ -160,8 +162,8 @@ async def notebook_call(
     store = services.notebooks
     opening = store.editing(path, agent.origin) if change else _opened(store.open(path, agent.origin))
     async with opening as notebook:
-        call = NotebookCall(services, agent, path, notebook, None)
-        if key is None:
+        call = NotebookCall(services, agent, path, notebook, None, changing=change)
+        if key is None and agent.calls == 1:
             call.notes.append(SESSIONLESS_NOTE.format(name=agent.who.display_name))
         if isinstance(notebook, LiveNotebook):
             room = store.rooms.live_room(path)
