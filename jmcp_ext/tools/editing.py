@@ -47,10 +47,7 @@ async def overwrite_cell_source(
     path: PathArg = None,
     force: ForceArg = False,
 ) -> str:
-    """Replace a cell's whole source (outputs are kept; use edit_cell_source for small changes).
-
-    Refused if someone else edited the cell since you last read it, unless force=true.
-    """
+    """Replace a cell's whole source (outputs kept); refused if someone changed it since you read it."""
     services = services_of(ctx)
     api_path = services.notebook_path(ctx, path)
     async with notebook_call(services, ctx, api_path, change=True) as call:
@@ -120,10 +117,7 @@ async def delete_cells(
     path: PathArg = None,
     force: ForceArg = False,
 ) -> str:
-    """Delete one or more cells, given by index or id.
-
-    Refused if someone else changed one of them since you last read it, unless force=true.
-    """
+    """Delete cells by index or id; refused if someone changed one since you read it."""
     services = services_of(ctx)
     api_path = services.notebook_path(ctx, path)
     async with notebook_call(services, ctx, api_path, change=True) as call:
@@ -147,10 +141,7 @@ async def move_cell(
     path: PathArg = None,
     force: ForceArg = False,
 ) -> str:
-    """Move a cell to another position (its id stays the same).
-
-    Refused if someone else edited the cell since you last read it, unless force=true.
-    """
+    """Move a cell to another position (its id stays); refused if someone edited it since you read it."""
     services = services_of(ctx)
     api_path = services.notebook_path(ctx, path)
     async with notebook_call(services, ctx, api_path, change=True) as call:
@@ -178,10 +169,7 @@ async def clear_outputs(
     path: PathArg = None,
     force: ForceArg = False,
 ) -> str:
-    """Clear the outputs of one code cell, or of all cells.
-
-    Refused if someone else ran or added a cell since you last read it, unless force=true.
-    """
+    """Clear the outputs of one code cell, or of all; refused if someone ran one since you read it."""
     services = services_of(ctx)
     api_path = services.notebook_path(ctx, path)
     async with notebook_call(services, ctx, api_path, change=True) as call:

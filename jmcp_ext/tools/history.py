@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 from mcp.server.mcpserver import Context
+from pydantic import Field
 
 from ..collab.undo import SessionUndo, UndoResult
 from ..errors import JmcpError
-from .args import DESTRUCTIVE, ForceArg, PathArg
+from .args import DESTRUCTIVE, PathArg
 from .context import services_of
 from .notebook_call import NotebookCall, notebook_call
 from .registry import tool
@@ -18,13 +21,14 @@ NOT_LIVE = (
 
 
 @tool(DESTRUCTIVE)
-async def undo(ctx: Context, path: PathArg = None, force: ForceArg = False) -> str:
-    """Take back this session's most recent change to the notebook (everything one tool call changed); call again
-    to go further back. Only your own changes are undone: text people typed meanwhile, even in the same cell,
-    stays. Outputs of runs are not undone (the kernel's state cannot be).
-
-    force=true also removes cells you added that others have since typed into.
-    """
+async def undo(
+    ctx: Context,
+    path: PathArg = None,
+    force: Annotated[
+        bool, Field(description="Also remove cells you added that others have typed into since (their text goes).")
+    ] = False,
+) -> str:
+    """Take back your own latest change here (one tool call = one step; repeat to go back); others' edits stay."""
     services = services_of(ctx)
     api_path = services.notebook_path(ctx, path)
     async with notebook_call(services, ctx, api_path, change=True, new_step=False) as call:
@@ -37,7 +41,7 @@ async def undo(ctx: Context, path: PathArg = None, force: ForceArg = False) -> s
 
 @tool(DESTRUCTIVE)
 async def redo(ctx: Context, path: PathArg = None) -> str:
-    """Put back the change this session's last `undo` took back (repeat to redo further)."""
+    """Put back the change your last undo took back (repeat to redo further)."""
     services = services_of(ctx)
     api_path = services.notebook_path(ctx, path)
     async with notebook_call(services, ctx, api_path, change=True, new_step=False) as call:

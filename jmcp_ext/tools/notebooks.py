@@ -18,8 +18,7 @@ from .registry import tool
 
 @tool(READ_ONLY)
 async def list_notebooks(ctx: Context) -> str:
-    """List notebooks that are open (a kernel session or a live room), this session's active notebook, and which cell
-    each person in JupyterLab has selected or is editing in each."""
+    """List open notebooks (kernel or live room), this session's active one, and which cell each person is in."""
     services = services_of(ctx)
     sessions = await services.kernels.session_manager.list_sessions()
     by_path: dict[str, list[str]] = {}
@@ -90,10 +89,7 @@ async def use_notebook(
     ] = None,
     start_kernel: Annotated[bool, Field(description="Attach to or start the notebook's kernel now.")] = True,
 ) -> str:
-    """Make a notebook this session's active one (later calls may omit path) and attach to its kernel.
-
-    The agent then shows in JupyterLab as a collaborator; the answer says where each person in the notebook is.
-    """
+    """Make a notebook this session's active one, attach to its kernel, and say which cell each person is in."""
     services = services_of(ctx)
     api_path = services.notebook_path(ctx, path)
     async with notebook_call(services, ctx, api_path) as call:

@@ -60,10 +60,7 @@ async def read_notebook(
         OutputMode, Field(description="'none', 'brief' (short excerpt, image count) or 'full'.")
     ] = "brief",
 ) -> list[Content]:
-    """Read a page of a notebook's cells: ids, sources and outputs (read further pages with start).
-
-    Also says which cell each person in JupyterLab has selected or is editing.
-    """
+    """Read a page of cells (ids, sources, outputs; page with start) and which cell each person is in."""
     services = services_of(ctx)
     api_path = services.notebook_path(ctx, path)
     async with notebook_call(services, ctx, api_path) as call:

@@ -43,9 +43,10 @@ async def open_tab(request: pytest.FixtureRequest, lab_server: JupyterServer, br
     """Open a notebook of the test's own (code cells ``cell0``, ``cell1``, ... with the given sources) in a page."""
     tabs: list[NotebookTab] = []
 
-    async def opening(sources: list[str], name: str | None = None) -> NotebookTab:
+    async def opening(sources: list[str] | None, name: str | None = None) -> NotebookTab:
         name = name or f"{request.node.name[5:36]}_{next(_names)}.ipynb"
-        write_notebook(lab_server.root, name, sources)
+        if sources is not None:  # else: another page on a notebook already open
+            write_notebook(lab_server.root, name, sources)
         tab = await open_notebook(browser, lab_server, name)
         tabs.append(tab)
         return tab
@@ -130,6 +131,20 @@ async def test_two_agents_appear_as_two(open_tab: OpenTab) -> None:
             await call(second_claude, "read_cell", cell=0)
             await expect(tab.page.locator(COLLABORATOR_NAME)).to_have_text(["Claude Code", "Cursor", "Claude Code (2)"])
         await expect(tab.page.locator(COLLABORATOR_NAME)).to_have_text(["Claude Code", "Cursor"])
+
+
+async def test_a_tab_opened_later_shows_the_agent_at_once(open_tab: OpenTab) -> None:
+    tab = await open_tab(["a = 1", "b = 2"])
+    async with agent(tab, "Claude Code") as client:
+        await call(client, "edit_cell_source", cell=1, old="2", new="20")
+        await expect(tab.cell(1).locator(REMOTE_CURSOR)).to_have_count(1)
+        started = time.monotonic()
+        later = await open_tab(None, name=tab.name)
+        await show_collaborators(later)
+        # Well before the agent's next refresh (every 12 s): the room greets a new connection with the agents.
+        await expect(later.page.locator(COLLABORATOR_NAME)).to_have_text(["Claude Code"], timeout=5000)
+        await expect(later.cell(1).locator(REMOTE_CURSOR)).to_have_count(1, timeout=5000)
+        print(f"a tab opened later listed the agent {time.monotonic() - started:.1f} s after it started loading")
 
 
 async def test_the_cell_the_person_clicks_is_reported_to_the_agent(open_tab: OpenTab) -> None:
