@@ -6,6 +6,7 @@ per client name (``sessionless:<name>``), since nothing else tells such callers 
 
 from __future__ import annotations
 
+import contextlib
 import re
 import time
 from collections.abc import Iterator
@@ -37,6 +38,8 @@ class AgentSession:
     origin: AgentOrigin
     last_call: float = field(default_factory=time.monotonic)
     calls: int = 0
+    #: Tool calls under way (a long run is not idleness).
+    busy: int = 0
     #: The notebook it works on now, and the ones it worked on (latest first).
     current: str | None = None
     documents: list[str] = field(default_factory=list)
@@ -92,10 +95,20 @@ class AgentSessions:
     def get(self, key: str) -> AgentSession | None:
         return self._sessions.get(key)
 
+    @contextlib.contextmanager
+    def calling(self, agent: AgentSession) -> Iterator[None]:
+        """Count a tool call as under way; its end counts as the session's latest activity."""
+        agent.busy += 1
+        try:
+            yield
+        finally:
+            agent.busy -= 1
+            agent.last_call = time.monotonic()
+
     def idle(self, seconds: float, now: float | None = None) -> list[AgentSession]:
         """Present sessions without a call for ``seconds``."""
         now = time.monotonic() if now is None else now
-        return [s for s in self._sessions.values() if s.present and now - s.last_call > seconds]
+        return [s for s in self._sessions.values() if s.present and not s.busy and now - s.last_call > seconds]
 
     def stale_sessionless(self, seconds: float, now: float | None = None) -> list[str]:
         """Keys of sessionless identities without a call for ``seconds`` (they never end otherwise)."""

@@ -160,23 +160,39 @@ async def notebook_call(
     key = session_key(ctx)
     agent = collab.agent(ctx, key)
     store = services.notebooks
-    opening = store.editing(path, agent.origin) if change else _opened(store.open(path, agent.origin))
-    async with opening as notebook:
-        call = NotebookCall(services, agent, path, notebook, None, changing=change)
-        if key is None and agent.calls == 1:
-            call.notes.append(SESSIONLESS_NOTE.format(name=agent.who.display_name))
-        if isinstance(notebook, LiveNotebook):
-            room = store.rooms.live_room(path)
-            ynb = notebook.ynotebook
-            call.tracker = tracker_for(ynb, reload_lock=getattr(room, "_update_lock", None))
-            call.digest = digest_since(call.tracker, agent.key)
-            collab.show(agent, path)
-        if change and new_step:
-            if await collab.checkpoint_before_first_change(agent, path):
-                call.notes.append(CHECKPOINT_NOTE.format(path=path))
-            if call.tracker is not None and isinstance(notebook, LiveNotebook):
-                session_undo(notebook.ynotebook, agent.origin, call.tracker).next_step()
-        yield call
+    # Counted as under way from here: an agent running a long cell is not idle.
+    with collab.agents.calling(agent):
+        opening = store.editing(path, agent.origin) if change else _opened(store.open(path, agent.origin))
+        async with opening as notebook:
+            yield await _begin(services, agent, key, path, notebook, change=change, new_step=new_step)
+
+
+async def _begin(
+    services: Services,
+    agent: AgentSession,
+    key: str | None,
+    path: str,
+    notebook: Notebook,
+    *,
+    change: bool,
+    new_step: bool,
+) -> NotebookCall:
+    """What happens before the tool's own work: digest, presence, and for a change a checkpoint and an undo step."""
+    collab = services.collab
+    call = NotebookCall(services, agent, path, notebook, None, changing=change)
+    if key is None and agent.calls == 1:
+        call.notes.append(SESSIONLESS_NOTE.format(name=agent.who.display_name))
+    if isinstance(notebook, LiveNotebook):
+        room = services.notebooks.rooms.live_room(path)
+        call.tracker = tracker_for(notebook.ynotebook, reload_lock=getattr(room, "_update_lock", None))
+        call.digest = digest_since(call.tracker, agent.key)
+        collab.show(agent, path)
+    if change and new_step:
+        if await collab.checkpoint_before_first_change(agent, path):
+            call.notes.append(CHECKPOINT_NOTE.format(path=path))
+        if call.tracker is not None and isinstance(notebook, LiveNotebook):
+            session_undo(notebook.ynotebook, agent.origin, call.tracker).next_step()
+    return call
 
 
 @contextlib.asynccontextmanager

@@ -83,17 +83,17 @@ async def execute_code(
     seconds = effective_timeout(services, timeout)
     if not await services.notebooks.exists(api_path):
         raise JmcpError(f"Notebook {api_path!r} does not exist; code runs on a notebook's kernel.")
+    # Opened for what others changed since the last call and for the agent's presence; no cell is touched.
     async with notebook_call(services, ctx, api_path) as call:
-        pass  # what others changed since the last call, and the agent's presence; no cell is touched
-    kernel_id = await services.kernels.kernel_for(api_path)
-    async with heartbeat(ctx, services.limits.progress_interval, "code") as state:
+        kernel_id = await services.kernels.kernel_for(api_path)
+        async with heartbeat(ctx, services.limits.progress_interval, "code") as state:
 
-        def on_event(event: OutputEvent) -> None:
-            state["outputs"] += 1
+            def on_event(event: OutputEvent) -> None:
+                state["outputs"] += 1
 
-        execution = await services.kernels.execute(
-            kernel_id, code, timeout=seconds, on_event=on_event, store_history=False
-        )
+            execution = await services.kernels.execute(
+                kernel_id, code, timeout=seconds, on_event=on_event, store_history=False
+            )
     return call.reply_blocks(
         result_blocks(summary("Code", execution, seconds), execution, services, "print less, or slice it")
     )

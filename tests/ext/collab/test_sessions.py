@@ -62,6 +62,17 @@ def test_idle_sessions_are_those_shown_without_a_recent_call() -> None:
     assert hidden not in agents.idle(60, now)  # not shown: nothing to retire
 
 
+def test_a_session_in_a_long_call_is_not_idle() -> None:
+    agents = AgentSessions()
+    running = agents.touch("s1", "A", None)
+    running.present = True
+    with agents.calling(running):
+        assert agents.idle(60, running.last_call + 600) == []  # e.g. a cell that runs for ten minutes
+        started = running.last_call
+    assert running.busy == 0 and running.last_call > started  # the end of the call counts as activity
+    assert agents.idle(60, running.last_call + 61) == [running]
+
+
 def test_sessionless_identities_are_forgotten_after_a_long_silence() -> None:
     agents = AgentSessions()
     bot = agents.touch(sessionless_key("Bot", None), "Bot", None)
