@@ -6,6 +6,7 @@ from jupyter_server.extension.application import ExtensionApp
 from traitlets import Bool, Float, Int, List, Unicode
 
 from .auth import NO_TOKEN, has_no_token
+from .checkpoints import install_live_revert
 from .handlers import RUNTIME_SETTING, HealthHandler, MCPHandler, UnknownPathHandler
 from .options import EventLimits, Limits, Options
 from .runtime import McpRuntime
@@ -70,6 +71,18 @@ class JMCPExtension(ExtensionApp):
         "deployment behind a proxy that authenticates every request: anyone who reaches the server can then "
         "run code. Origin and Host checks still apply. Without it, such a server refuses MCP and says why.",
     )
+    presence_idle_seconds = Float(
+        90.0,
+        config=True,
+        help="Seconds without a tool call after which an agent leaves JupyterLab's collaborators (it returns on "
+        "its next call).",
+    )
+    live_checkpoint_revert = Bool(
+        True,
+        config=True,
+        help="Make File > Revert Notebook to Checkpoint update a notebook that is open with collaboration on "
+        "(without it the tab keeps the old content and autosave writes it back).",
+    )
 
     def options(self) -> Options:
         limits = Limits(
@@ -92,6 +105,8 @@ class JMCPExtension(ExtensionApp):
                 max_age_seconds=self.event_store_max_age,
             ),
             serve_without_token=self.serve_without_token,
+            presence_idle_seconds=self.presence_idle_seconds,
+            live_checkpoint_revert=self.live_checkpoint_revert,
         )
 
     def initialize_settings(self) -> None:
@@ -112,6 +127,8 @@ class JMCPExtension(ExtensionApp):
         )
 
     async def _start_jupyter_server_extension(self, serverapp: object) -> None:
+        if self.live_checkpoint_revert:
+            install_live_revert(self.serverapp, self.log)
         self.runtime.start()
 
     async def stop_extension(self) -> None:

@@ -40,3 +40,5 @@ class Options:
     events: EventLimits = field(default_factory=EventLimits)
     #: Serve MCP on a server without a token (behind a proxy that authenticates); see handlers.py.
     serve_without_token: bool = False
+    presence_idle_seconds: float = 90.0
+    live_checkpoint_revert: bool = True

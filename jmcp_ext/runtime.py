@@ -102,6 +102,7 @@ class McpRuntime:
             with contextlib.suppress(asyncio.TimeoutError, asyncio.CancelledError):
                 await asyncio.wait_for(task, timeout=5)
         if self.services is not None:
+            await self.services.collab.close()
             await self.services.kernels.close()
 
     async def _serve(self) -> None:
@@ -139,7 +140,14 @@ class McpRuntime:
         options = self.options
         notebooks = NotebookStore(self._serverapp, self._log, room_idle_seconds=options.room_idle_seconds)
         kernels = Kernels(self._serverapp, self._log)
-        services = Services(notebooks, kernels, self._serverapp.root_dir, options.limits, self.sessions)
+        services = Services(
+            notebooks,
+            kernels,
+            self._serverapp.root_dir,
+            options.limits,
+            self.sessions,
+            presence_idle_seconds=options.presence_idle_seconds,
+        )
         _release_worker_threads_at_exit()
         server = build_server(services, read_only=options.read_only, disabled=options.disabled_tools)
         # --- issue 13: Jupyter's authorizer, resumable streams, unique request ids -------------------------

@@ -18,4 +18,8 @@ nothing talks to the Jupyter server, so the tools layer decides when to call wha
 - Undo tool: ``existing_undo(ynb, session_id)``, then ``.undo(force)`` / ``.redo()`` and ``.describe(...)``.
 - Revert: ``apply_notebook(ynb, await read_checkpoint(contents_manager, path), origin)`` inside a step.
 - Session end: ``leave_everywhere``, ``changes.forget_session``, ``undo.drop_session``, ``IdentityPool.release``.
+- Per-session bookkeeping (identity, read marks, where it is, what it changed): ``sessions.AgentSessions``.
+
+The wiring is ``jmcp_ext/tools/notebook_call.py`` (one tool call), ``jmcp_ext/tools/collaboration.py`` (presence
+over time, checkpoints, focus) and ``jmcp_ext/checkpoints.py`` (JupyterLab's own revert, applied live).
 """

@@ -155,7 +155,13 @@ class ChangeTracker:
     def changes_since(self, seq: int) -> list[Change]:
         """Changes recorded after change number ``seq``, oldest first."""
         self._flush_pending(None)
-        return [c for c in self._log if c.seq > seq]
+        found = []
+        for change in reversed(self._log):  # newest first: a call reads only what is new, not the whole log
+            if change.seq <= seq:
+                break
+            found.append(change)
+        found.reverse()
+        return found
 
     def truncated_before(self, seq: int) -> bool:
         """Whether changes after ``seq`` may have been dropped from the bounded log."""

@@ -222,6 +222,12 @@ def existing_undo(ynotebook: Any, session_id: str) -> SessionUndo | None:
     return _HISTORIES.get(ynotebook, {}).get(session_id)
 
 
+def drop_notebook(ynotebook: Any) -> None:
+    """Forget every session's history of one notebook (it was reverted: its steps would interleave with that)."""
+    for history in _HISTORIES.pop(ynotebook, {}).values():
+        history.close()
+
+
 def drop_session(session_id: str) -> None:
     """Forget a finished session's histories everywhere."""
     for per_session in list(_HISTORIES.values()):

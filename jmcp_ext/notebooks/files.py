@@ -34,6 +34,10 @@ class FileNotebook:
     def __len__(self) -> int:
         return len(self._cells)
 
+    def with_origin(self, origin: Any) -> FileNotebook:
+        """Itself: a file copy has no transactions to mark."""
+        return self
+
     def cell(self, index: int) -> CellDict:
         return copy.deepcopy(self._cells[index])
 

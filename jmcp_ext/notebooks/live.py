@@ -10,6 +10,7 @@ from typing import Any
 
 from pycrdt import Array, Map, Text
 
+from ..collab.textedit import set_text
 from ..errors import JmcpError
 from .model import CellDict, OutputDict
 
@@ -96,6 +97,15 @@ class LiveNotebook:
     def __len__(self) -> int:
         return len(self._cells)
 
+    @property
+    def ynotebook(self) -> Any:
+        """The room's live ``YNotebook``."""
+        return self._nb
+
+    def with_origin(self, origin: Any) -> LiveNotebook:
+        """The same live document, written with another origin (e.g. a session's execution writes)."""
+        return LiveNotebook(self.path, self._nb, origin)
+
     def _ycell(self, index: int) -> Map:
         return self._cells[index]
 
@@ -145,10 +155,11 @@ class LiveNotebook:
             self._cells.insert(index, self._nb.create_ycell(cell))
 
     def set_source(self, index: int, source: str) -> None:
+        # Only the lines and characters that differ are rewritten: a person's cursor and typing elsewhere in the
+        # cell stay put, and undo takes back exactly this change.
         text: Text = self._ycell(index)["source"]
         with self._transaction():
-            text.clear()
-            text += source
+            set_text(text, source)
 
     def replace_in_source(self, index: int, start: int, old: str, new: str) -> None:
         # Edit only the snippet's range (pycrdt counts UTF-8 bytes), so text a person is typing

@@ -14,6 +14,9 @@ from dataclasses import dataclass
 from logging import Logger
 from typing import Any
 
+#: The room whose awareness JupyterLab's Collaboration panel lists.
+GLOBAL_AWARENESS_ROOM = "JupyterLab:globalAwareness"
+
 
 @dataclass
 class _OpenedRoom:
@@ -56,6 +59,28 @@ class Rooms:
         if opened is not None:
             opened.pins += delta
             opened.last_used = time.monotonic()
+
+    def live_room(self, path: str) -> Any:
+        """The notebook's open collaboration room (a ``DocumentRoom``), or None."""
+        ext = self.extension
+        if ext is None:
+            return None
+        return ext.ywebsocket_server.rooms.get(self.room_id(path))
+
+    def global_awareness_room(self) -> Any:
+        """The room JupyterLab's Collaboration panel reads (present once a browser connected), or None."""
+        ext = self.extension
+        return None if ext is None else ext.ywebsocket_server.rooms.get(GLOBAL_AWARENESS_ROOM)
+
+    async def flush(self, path: str) -> None:
+        """Write the room's document to the file now if a save is pending (a checkpoint copies the file)."""
+        room = self.live_room(path)
+        if room is None or not _unsaved(room) or not _autosaves(room):
+            return  # with autosave off, the file as the people last saved it is the version to keep
+        # The room's manual-save path: skips the debounce, and does nothing while the room reloads the file.
+        saving = room._save_to_disc()
+        if saving is not None:
+            await saving
 
     def open_paths(self) -> list[str]:
         """Paths of notebooks that have a live room (opened by a browser or by jmcp)."""
@@ -108,6 +133,12 @@ def _unsaved(room: Any) -> bool:
     document = getattr(room, "_document", None)
     saving = getattr(room, "_saving_document", None)
     return bool((document is not None and document.dirty) or (saving is not None and not saving.done()))
+
+
+def _autosaves(room: Any) -> bool:
+    # As the room decides: autosave unless every state with the field has switched it off.
+    states = [s for s in room.awareness.states.values() if s]
+    return not states or any(s.get("autosave", True) for s in states)
 
 
 async def _delete_room(ext: Any, room_id: str, room: Any) -> None:

@@ -23,10 +23,16 @@ You are working inside a live Jupyter server; a person may be watching the same 
 - For small changes use edit_cell_source (exact snippet) instead of resending a whole cell.
 - execute_cell runs on the notebook's own kernel (shared with JupyterLab); long runs send progress and
   a timeout interrupts the kernel. Use execute_code for quick checks that should not add cells.
+- People see you in JupyterLab as a collaborator, with your cursor where you work. use_notebook and
+  read_notebook say which cell each person is in ("this cell" means that one). A result that starts with
+  "Changed by others since your last call" lists what people or other agents changed: re-read those cells.
+- Overwriting, deleting, moving or clearing a cell someone changed since you read it is refused with its
+  current text: re-read and redo your change on it (force=true only if their change should go).
+- undo takes back your own last change (one call = one step; people's edits stay); redo puts it back.
 """
 
 #: The modules whose ``@tool`` functions the server offers, in the order tools/list shows them.
-TOOL_MODULES = ("files", "notebooks", "reading", "editing", "running", "kernels")
+TOOL_MODULES = ("files", "notebooks", "reading", "editing", "history", "running", "kernels")
 
 
 def build_server(services: Services, *, read_only: bool = False, disabled: frozenset[str] = frozenset()) -> MCPServer:

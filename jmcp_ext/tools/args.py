@@ -39,3 +39,7 @@ TimeoutArg = Annotated[
 KernelArg = Annotated[
     str | None, Field(description="Kernel id (see list_kernels); default: the kernel of the notebook.")
 ]
+ForceArg = Annotated[
+    bool,
+    Field(description="Do it even though someone else changed the cell since you last read it (their change is lost)."),
+]

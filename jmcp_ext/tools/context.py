@@ -11,6 +11,7 @@ from ..notebooks import NotebookStore
 from ..options import Limits
 from ..paths import normalize, require_notebook
 from ..sessions import Sessions, SessionState
+from .collaboration import PRESENCE_IDLE_SECONDS, Collaboration
 
 if TYPE_CHECKING:
     from mcp.server.mcpserver import Context
@@ -25,6 +26,18 @@ class Services:
     root_dir: str
     limits: Limits = field(default_factory=Limits)
     sessions: Sessions = field(default_factory=Sessions)
+    #: Seconds without a call after which an agent leaves JupyterLab's collaborators list.
+    presence_idle_seconds: float = PRESENCE_IDLE_SECONDS
+    #: Agents as collaborators: presence, change digests, stale-write checks, undo, checkpoints.
+    collab: Collaboration = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.collab = Collaboration(
+            self.notebooks,
+            self.sessions,
+            presence_idle=self.presence_idle_seconds,
+            forget_sessionless=self.sessions.idle_timeout or 1800.0,
+        )
 
     def allow_hidden(self) -> bool:
         return bool(getattr(self.notebooks.contents_manager, "allow_hidden", False))

@@ -1,4 +1,8 @@
-"""Tools that change cells: insert, overwrite, edit a snippet, delete, move, clear outputs."""
+"""Tools that change cells: insert, overwrite, edit a snippet, delete, move, clear outputs.
+
+Each call is one undo step of the session; the tools that replace or remove content refuse to touch a cell that
+someone else changed after this session last read it, unless told ``force=true``.
+"""
 
 from __future__ import annotations
 
@@ -8,9 +12,10 @@ from mcp.server.mcpserver import Context
 from pydantic import Field
 
 from ..errors import JmcpError
-from .args import DESTRUCTIVE, EDIT, AfterCellArg, CellArg, CellTypeArg, IndexArg, PathArg
-from .cells import insert_new_cell, reply, resolve_cell
+from .args import DESTRUCTIVE, EDIT, AfterCellArg, CellArg, CellTypeArg, ForceArg, IndexArg, PathArg
+from .cells import insert_new_cell, resolve_cell
 from .context import services_of
+from .notebook_call import OUTPUT_KINDS, SOURCE_KINDS, notebook_call
 from .registry import tool
 
 
@@ -26,10 +31,12 @@ async def insert_cell(
     """Insert a new cell (code, markdown or raw) at an index, after a cell id, or at the end."""
     services = services_of(ctx)
     api_path = services.notebook_path(ctx, path)
-    async with services.notebooks.editing(api_path) as notebook:
-        position, cell_id = insert_new_cell(notebook, source, cell_type, index, after_cell_id)
-        total = len(notebook)
-    return reply(notebook, f"Inserted {cell_type} cell {position} (id={cell_id}); {api_path} now has {total} cells.")
+    async with notebook_call(services, ctx, api_path, change=True) as call:
+        position, cell_id = insert_new_cell(call.notebook, source, cell_type, index, after_cell_id)
+        total = len(call.notebook)
+        call.saw([position])
+        call.point_at(position)
+    return call.reply(f"Inserted {cell_type} cell {position} (id={cell_id}); {api_path} now has {total} cells.")
 
 
 @tool(EDIT)
@@ -38,15 +45,20 @@ async def overwrite_cell_source(
     cell: CellArg,
     source: Annotated[str, Field(description="The new, complete source of the cell.")],
     path: PathArg = None,
+    force: ForceArg = False,
 ) -> str:
-    """Replace a cell's whole source (outputs are kept; use edit_cell_source for small changes)."""
+    """Replace a cell's whole source (outputs kept); refused if someone changed it since you read it."""
     services = services_of(ctx)
     api_path = services.notebook_path(ctx, path)
-    async with services.notebooks.editing(api_path) as notebook:
-        index = resolve_cell(notebook, cell)
-        notebook.set_source(index, source)
-        cell_id = notebook.cell_id(index)
-    return reply(notebook, f"Overwrote the source of cell {index} (id={cell_id}) in {api_path}.")
+    async with notebook_call(services, ctx, api_path, change=True) as call:
+        index = resolve_cell(call.notebook, cell)
+        if not force:
+            call.check([index], "overwrite", SOURCE_KINDS)
+        call.notebook.set_source(index, source)
+        cell_id = call.notebook.cell_id(index)
+        call.saw([index])
+        call.point_at(index)
+    return call.reply(f"Overwrote the source of cell {index} (id={cell_id}) in {api_path}.")
 
 
 @tool(EDIT)
@@ -63,7 +75,8 @@ async def edit_cell_source(
         raise JmcpError("`old` is empty; give the exact text to replace (use overwrite_cell_source to replace all).")
     services = services_of(ctx)
     api_path = services.notebook_path(ctx, path)
-    async with services.notebooks.editing(api_path) as notebook:
+    async with notebook_call(services, ctx, api_path, change=True) as call:
+        notebook = call.notebook
         index = resolve_cell(notebook, cell)
         source = notebook.cell(index).get("source", "")
         starts = _occurrences(source, old)
@@ -81,8 +94,10 @@ async def edit_cell_source(
         for start in reversed(starts if replace_all else starts[:1]):
             notebook.replace_in_source(index, start, old, new)
         cell_id = notebook.cell_id(index)
+        # Not marked as read: only the snippet was seen, and a person may have changed the rest of the cell.
+        call.point_at(index, starts[0] + len(new))
     replaced = len(starts) if replace_all else 1
-    return reply(notebook, f"Replaced {replaced} occurrence(s) in cell {index} (id={cell_id}) of {api_path}.")
+    return call.reply(f"Replaced {replaced} occurrence(s) in cell {index} (id={cell_id}) of {api_path}.")
 
 
 def _occurrences(text: str, snippet: str) -> list[int]:
@@ -100,15 +115,22 @@ async def delete_cells(
     ctx: Context,
     cells: Annotated[list[int | str], Field(min_length=1, description="Cells to delete, by index or id.")],
     path: PathArg = None,
+    force: ForceArg = False,
 ) -> str:
-    """Delete one or more cells, given by index or id."""
+    """Delete cells by index or id; refused if someone changed one since you read it."""
     services = services_of(ctx)
     api_path = services.notebook_path(ctx, path)
-    async with services.notebooks.editing(api_path) as notebook:
-        indices = sorted({resolve_cell(notebook, c) for c in cells})
-        notebook.delete(indices)
-        total = len(notebook)
-    return reply(notebook, f"Deleted cells {indices} from {api_path}; it now has {total} cells.")
+    async with notebook_call(services, ctx, api_path, change=True) as call:
+        indices = sorted({resolve_cell(call.notebook, c) for c in cells})
+        if not force:
+            call.check(indices, "delete")
+        call.notebook.delete(indices)
+        total = len(call.notebook)
+        if total:
+            call.point_at(min(indices[0], total - 1), 0)
+        else:
+            call.no_cursor()
+    return call.reply(f"Deleted cells {indices} from {api_path}; it now has {total} cells.")
 
 
 @tool(EDIT)
@@ -117,11 +139,13 @@ async def move_cell(
     cell: CellArg,
     to_index: Annotated[int, Field(description="The cell's index after the move (-1 = last).")],
     path: PathArg = None,
+    force: ForceArg = False,
 ) -> str:
-    """Move a cell to another position (its id stays the same)."""
+    """Move a cell to another position (its id stays); refused if someone edited it since you read it."""
     services = services_of(ctx)
     api_path = services.notebook_path(ctx, path)
-    async with services.notebooks.editing(api_path) as notebook:
+    async with notebook_call(services, ctx, api_path, change=True) as call:
+        notebook = call.notebook
         index = resolve_cell(notebook, cell)
         count = len(notebook)
         target = to_index + count if to_index < 0 else to_index
@@ -129,8 +153,11 @@ async def move_cell(
             raise JmcpError(f"to_index {to_index} is out of range: the notebook has {count} cells.")
         cell_id = notebook.cell_id(index)
         if target != index:
+            if not force:
+                call.check([index], "move", SOURCE_KINDS)
             notebook.move(index, target)
-    return reply(notebook, f"Moved cell id={cell_id} from {index} to {target} in {api_path}.")
+        call.point_at(target, 0)
+    return call.reply(f"Moved cell id={cell_id} from {index} to {target} in {api_path}.")
 
 
 @tool(DESTRUCTIVE)
@@ -140,17 +167,23 @@ async def clear_outputs(
         int | str | None, Field(description="Cell index or id; omit to clear every cell's outputs.")
     ] = None,
     path: PathArg = None,
+    force: ForceArg = False,
 ) -> str:
-    """Clear the outputs of one code cell, or of all cells."""
+    """Clear the outputs of one code cell, or of all; refused if someone ran one since you read it."""
     services = services_of(ctx)
     api_path = services.notebook_path(ctx, path)
-    async with services.notebooks.editing(api_path) as notebook:
+    async with notebook_call(services, ctx, api_path, change=True) as call:
+        notebook = call.notebook
         if cell is None:
             targets = [i for i in range(len(notebook)) if notebook.cell(i).get("cell_type") == "code"]
         else:
             targets = [resolve_cell(notebook, cell)]
+        if not force:  # a cell without outputs loses nothing
+            call.check([i for i in targets if notebook.cell(i).get("outputs")], "clear the outputs of", OUTPUT_KINDS)
         for index in targets:
             notebook.set_outputs(index, [])
             notebook.set_execution_count(index, None)
+        if targets:
+            call.point_at(targets[0], 0)
     what = "all cells" if cell is None else f"cell {targets[0]}"
-    return reply(notebook, f"Cleared outputs of {what} in {api_path}.")
+    return call.reply(f"Cleared outputs of {what} in {api_path}.")

@@ -12,12 +12,13 @@ from ..errors import JmcpError
 from ..notebooks import empty_notebook
 from .args import ATTACH, CREATE, READ_ONLY
 from .context import services_of
+from .notebook_call import notebook_call
 from .registry import tool
 
 
 @tool(READ_ONLY)
 async def list_notebooks(ctx: Context) -> str:
-    """List notebooks that are open (a kernel session or a live room) and this session's active notebook."""
+    """List open notebooks (kernel or live room), this session's active one, and which cell each person is in."""
     services = services_of(ctx)
     sessions = await services.kernels.session_manager.list_sessions()
     by_path: dict[str, list[str]] = {}
@@ -34,6 +35,9 @@ async def list_notebooks(ctx: Context) -> str:
     for path in sorted(by_path):
         mark = "  <- active" if path == active else ""
         lines.append(f"{path}: {', '.join(by_path[path]) or 'no kernel'}{mark}")
+        people = services.collab.people_in_open(path)
+        if people:
+            lines.append(f"  people: {people}")
     if active and active not in by_path:
         lines.append(f"{active}: no kernel  <- active")
     if not lines:
@@ -85,21 +89,29 @@ async def use_notebook(
     ] = None,
     start_kernel: Annotated[bool, Field(description="Attach to or start the notebook's kernel now.")] = True,
 ) -> str:
-    """Make a notebook this session's active one (later calls may omit path) and attach to its kernel."""
+    """Make a notebook this session's active one, attach to its kernel, and say which cell each person is in."""
     services = services_of(ctx)
     api_path = services.notebook_path(ctx, path)
-    notebook = await services.notebooks.open(api_path)
-    remembered = services.set_active(ctx, api_path)
-    lines = [
-        f"Active notebook: {api_path} ({len(notebook)} cells)."
-        if remembered
-        else f"Notebook {api_path} ({len(notebook)} cells). This connection has no session: pass path on every call."
-    ]
+    async with notebook_call(services, ctx, api_path) as call:
+        notebook = call.notebook
+        remembered = services.set_active(ctx, api_path)
+        lines = [
+            f"Active notebook: {api_path} ({len(notebook)} cells)."
+            if remembered
+            else f"Notebook {api_path} ({len(notebook)} cells). This connection has no session: pass path on every "
+            "call."
+        ]
+        people = call.people()
+        if people:
+            lines.append(f"People: {people}.")
+        metadata = notebook.metadata()
     if start_kernel:
         existing = await services.kernels.session_for(api_path)
-        spec = notebook.metadata().get("kernelspec", {}).get("name")
+        spec = metadata.get("kernelspec", {}).get("name")
         kernel_id = await services.kernels.kernel_for(api_path, kernel_name=kernel_name or spec)
         how = "attached to the kernel JupyterLab uses" if existing else "started a new kernel"
         lines.append(f"Kernel {kernel_id}: {how}.")
     lines.append(services.notebooks.rtc_detail().capitalize() + ".")
-    return "\n".join(lines)
+    if notebook.live:
+        lines.append(f"You show in JupyterLab's collaborators as {call.agent.who.display_name!r}.")
+    return call.reply("\n".join(lines))

@@ -13,6 +13,7 @@ from ..outputs import Content, OutputMode, render_outputs, truncate
 from .args import READ_ONLY, CellArg, PathArg
 from .cells import resolve_cell
 from .context import services_of
+from .notebook_call import notebook_call
 from .registry import tool
 
 
@@ -59,33 +60,41 @@ async def read_notebook(
         OutputMode, Field(description="'none', 'brief' (short excerpt, image count) or 'full'.")
     ] = "brief",
 ) -> list[Content]:
-    """Read a page of a notebook's cells: ids, sources and outputs (read further pages with start)."""
+    """Read a page of cells (ids, sources, outputs; page with start) and which cell each person is in."""
     services = services_of(ctx)
     api_path = services.notebook_path(ctx, path)
-    notebook = await services.notebooks.open(api_path)
-    total = len(notebook)
-    end = min(total, start + limit)
-    limits = services.limits
-    blocks: list[Content] = []
-    texts = [
-        f"{api_path}: {total} cells; showing {start}-{end - 1 if end else start}."
-        if start < total
-        else f"{api_path}: {total} cells; start={start} is past the end."
-    ]
-    for index in range(start, end):
-        text, images = format_cell(
-            notebook,
-            index,
-            outputs=outputs,
-            max_source=limits.max_source_chars,
-            max_output=limits.max_output_chars,
-            max_image=limits.max_image_bytes,
-        )
-        texts.append(text)
-        blocks.extend(images)
-    if end < total:
-        texts.append(f"[{total - end} more cells: call read_notebook(start={end})]")
-    return [TextContent(type="text", text="\n".join(texts)), *blocks]
+    async with notebook_call(services, ctx, api_path) as call:
+        notebook = call.notebook
+        total = len(notebook)
+        end = min(total, start + limit)
+        limits = services.limits
+        blocks: list[Content] = []
+        texts = [
+            f"{api_path}: {total} cells; showing {start}-{end - 1 if end else start}."
+            if start < total
+            else f"{api_path}: {total} cells; start={start} is past the end."
+        ]
+        people = call.people()
+        if people:
+            texts.append(f"People: {people}.")
+        for index in range(start, end):
+            text, images = format_cell(
+                notebook,
+                index,
+                outputs=outputs,
+                max_source=limits.max_source_chars,
+                max_output=limits.max_output_chars,
+                max_image=limits.max_image_bytes,
+            )
+            texts.append(text)
+            blocks.extend(images)
+        if start == 0 and end == total:
+            call.saw_everything()
+        else:
+            call.saw(range(start, end))
+        if end < total:
+            texts.append(f"[{total - end} more cells: call read_notebook(start={end})]")
+    return call.reply_blocks([TextContent(type="text", text="\n".join(texts)), *blocks])
 
 
 @tool(READ_ONLY)
@@ -99,14 +108,15 @@ async def read_cell(
     """Read one cell: its source and all its outputs, with images as image content."""
     services = services_of(ctx)
     api_path = services.notebook_path(ctx, path)
-    notebook = await services.notebooks.open(api_path)
-    index = resolve_cell(notebook, cell)
-    text, images = format_cell(
-        notebook,
-        index,
-        outputs="full",
-        max_source=max_chars,
-        max_output=max_chars,
-        max_image=max_image_bytes or services.limits.max_image_bytes,
-    )
-    return [TextContent(type="text", text=text), *images]
+    async with notebook_call(services, ctx, api_path) as call:
+        index = resolve_cell(call.notebook, cell)
+        text, images = format_cell(
+            call.notebook,
+            index,
+            outputs="full",
+            max_source=max_chars,
+            max_output=max_chars,
+            max_image=max_image_bytes or services.limits.max_image_bytes,
+        )
+        call.saw([index])
+    return call.reply_blocks([TextContent(type="text", text=text), *images])

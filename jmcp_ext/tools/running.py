@@ -14,6 +14,7 @@ from ..outputs import Content, render_outputs
 from .args import RUN, AfterCellArg, CellArg, IndexArg, PathArg, TimeoutArg
 from .cells import insert_new_cell, resolve_cell
 from .context import services_of
+from .notebook_call import notebook_call
 from .registry import tool
 from .runs import effective_timeout, heartbeat, result_blocks, run_cell, summary
 
@@ -24,16 +25,19 @@ async def execute_cell(ctx: Context, cell: CellArg, path: PathArg = None, timeou
     services = services_of(ctx)
     api_path = services.notebook_path(ctx, path)
     seconds = effective_timeout(services, timeout)
-    async with services.notebooks.editing(api_path) as notebook:
-        index = resolve_cell(notebook, cell)
-        cell_id = notebook.cell_id(index)
-        execution = await run_cell(services, ctx, notebook, index, seconds)
-    return result_blocks(
-        summary(f"Cell {index} (id={cell_id})", execution, seconds),
-        execution,
-        services,
-        f"call read_cell({index}, max_chars=...) for more",
-        notebook,
+    async with notebook_call(services, ctx, api_path, change=True) as call:
+        index = resolve_cell(call.notebook, cell)
+        cell_id = call.notebook.cell_id(index)
+        call.point_at(index)
+        execution = await run_cell(services, ctx, call.runner(), index, seconds)
+    return call.reply_blocks(
+        result_blocks(
+            summary(f"Cell {index} (id={cell_id})", execution, seconds),
+            execution,
+            services,
+            f"call read_cell({index}, max_chars=...) for more",
+            call.notebook,
+        )
     )
 
 
@@ -50,15 +54,19 @@ async def insert_execute_code_cell(
     services = services_of(ctx)
     api_path = services.notebook_path(ctx, path)
     seconds = effective_timeout(services, timeout)
-    async with services.notebooks.editing(api_path) as notebook:
-        position, cell_id = insert_new_cell(notebook, source, "code", index, after_cell_id)
-        execution = await run_cell(services, ctx, notebook, position, seconds)
-    return result_blocks(
-        summary(f"New cell {position} (id={cell_id})", execution, seconds),
-        execution,
-        services,
-        f"call read_cell('{cell_id}', max_chars=...) for more",
-        notebook,
+    async with notebook_call(services, ctx, api_path, change=True) as call:
+        position, cell_id = insert_new_cell(call.notebook, source, "code", index, after_cell_id)
+        call.saw([position])
+        call.point_at(position)
+        execution = await run_cell(services, ctx, call.runner(), position, seconds)
+    return call.reply_blocks(
+        result_blocks(
+            summary(f"New cell {position} (id={cell_id})", execution, seconds),
+            execution,
+            services,
+            f"call read_cell('{cell_id}', max_chars=...) for more",
+            call.notebook,
+        )
     )
 
 
@@ -75,16 +83,20 @@ async def execute_code(
     seconds = effective_timeout(services, timeout)
     if not await services.notebooks.exists(api_path):
         raise JmcpError(f"Notebook {api_path!r} does not exist; code runs on a notebook's kernel.")
-    kernel_id = await services.kernels.kernel_for(api_path)
-    async with heartbeat(ctx, services.limits.progress_interval, "code") as state:
+    # Opened for what others changed since the last call and for the agent's presence; no cell is touched.
+    async with notebook_call(services, ctx, api_path) as call:
+        kernel_id = await services.kernels.kernel_for(api_path)
+        async with heartbeat(ctx, services.limits.progress_interval, "code") as state:
 
-        def on_event(event: OutputEvent) -> None:
-            state["outputs"] += 1
+            def on_event(event: OutputEvent) -> None:
+                state["outputs"] += 1
 
-        execution = await services.kernels.execute(
-            kernel_id, code, timeout=seconds, on_event=on_event, store_history=False
-        )
-    return result_blocks(summary("Code", execution, seconds), execution, services, "print less, or slice it")
+            execution = await services.kernels.execute(
+                kernel_id, code, timeout=seconds, on_event=on_event, store_history=False
+            )
+    return call.reply_blocks(
+        result_blocks(summary("Code", execution, seconds), execution, services, "print less, or slice it")
+    )
 
 
 @tool(RUN)
@@ -99,13 +111,15 @@ async def run_all_cells(
     api_path = services.notebook_path(ctx, path)
     seconds = effective_timeout(services, timeout)
     lines: list[str] = []
-    async with services.notebooks.editing(api_path) as notebook:
+    async with notebook_call(services, ctx, api_path, change=True) as call:
+        notebook = call.notebook
         ids = [notebook.cell_id(i) for i in range(len(notebook)) if notebook.cell(i).get("cell_type") == "code"]
         for number, cell_id in enumerate(ids, 1):
             index = notebook.index_of(cell_id)
             if index is None:
                 continue  # deleted meanwhile
-            execution = await run_cell(services, ctx, notebook, index, seconds)
+            call.point_at(index)
+            execution = await run_cell(services, ctx, call.runner(), index, seconds)
             with contextlib.suppress(Exception):
                 await ctx.report_progress(number, len(ids), f"ran cell {index}")
             brief = render_outputs(execution.outputs, mode="brief").text
@@ -114,5 +128,5 @@ async def run_all_cells(
                 lines.append(f"Stopped at cell {index}; fix it and call run_all_cells or execute_cell again.")
                 break
     if not lines:
-        return f"{api_path} has no code cells."
-    return "\n".join(lines)
+        return call.reply(f"{api_path} has no code cells.")
+    return call.reply("\n".join(lines))

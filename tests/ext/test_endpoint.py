@@ -16,6 +16,7 @@ from tests.support import INIT, JSON_HEADERS, JupyterServer, call, isolated_env,
 EXPECTED_TOOLS = {
     "list_files", "list_notebooks", "create_notebook", "use_notebook", "read_notebook", "read_cell",
     "insert_cell", "overwrite_cell_source", "edit_cell_source", "delete_cells", "move_cell", "clear_outputs",
+    "undo", "redo",
     "execute_cell", "insert_execute_code_cell", "execute_code", "run_all_cells",
     "list_kernels", "restart_kernel", "interrupt_kernel",
 }  # fmt: skip
