@@ -90,6 +90,7 @@ async def test_tools_list_leaves_out_exactly_the_tools_whose_pairs_are_refused()
         names = await listed(client)
     # execute_code adds no cell: running code on a running kernel is `execute`, not `write`.
     writing = EDITING | (RUNNING - {"execute_code"}) | {"create_notebook", "restart_kernel", "interrupt_kernel"}
+    writing |= {"undo", "redo"}  # they change the notebook back
     assert names == set(TOOLS) - writing
     async with mcp(DenyExecute()) as (client, _):
         assert await listed(client) == set(TOOLS) - RUNNING

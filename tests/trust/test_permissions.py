@@ -23,7 +23,7 @@ from jmcp_ext.permissions import (
 )
 from tests.trust.authorizers import AsyncDenyWrite, DenyExecute, DenyReadContents, DenyWrite
 
-PLANNED = {"undo", "redo", "list_variables", "inspect_variable"}
+PLANNED = {"list_variables", "inspect_variable"}
 ACTIONS = {"read", "write", "execute"}
 RESOURCES = {"contents", "kernels", "sessions", "kernelspecs"}
 
