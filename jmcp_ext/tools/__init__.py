@@ -22,11 +22,13 @@ You are working inside a live Jupyter server; a person may be watching the same 
 - Read in pages (read_notebook with start/limit, outputs='brief'), then read_cell for full outputs.
 - For small changes use edit_cell_source (exact snippet) instead of resending a whole cell.
 - execute_cell runs on the notebook's own kernel (shared with JupyterLab); long runs send progress and
-  a timeout interrupts the kernel. Use execute_code for quick checks that should not add cells.
+  a timeout interrupts the kernel. Use execute_code for quick checks that should not add cells, and
+  list_variables / inspect_variable to see the kernel's data without running cells.
+- Big outputs are cut in the middle: read_cell with offset pages through them, with pattern searches them.
 """
 
 #: The modules whose ``@tool`` functions the server offers, in the order tools/list shows them.
-TOOL_MODULES = ("files", "notebooks", "reading", "editing", "running", "kernels")
+TOOL_MODULES = ("files", "notebooks", "reading", "editing", "running", "variables", "kernels")
 
 
 def build_server(services: Services, *, read_only: bool = False, disabled: frozenset[str] = frozenset()) -> MCPServer:
@@ -34,6 +36,7 @@ def build_server(services: Services, *, read_only: bool = False, disabled: froze
     # Imported here: the MCP SDK is a large import, kept off Jupyter's start-up path (see runtime.py).
     from mcp.server.mcpserver import MCPServer
 
+    from .arguments import ArgumentCheck
     from .registry import explain_crashes, selected
 
     for module in TOOL_MODULES:
@@ -53,6 +56,7 @@ def build_server(services: Services, *, read_only: bool = False, disabled: froze
     root.setLevel(level)
     for spec in selected(read_only=read_only, disabled=disabled):
         server.add_tool(explain_crashes(spec), name=spec.name, annotations=spec.annotations, structured_output=False)
+    server.middleware.append(ArgumentCheck(server))  # names arguments a call got wrong, in one line
     return server
 
 

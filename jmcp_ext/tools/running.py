@@ -1,4 +1,4 @@
-"""Tools that run code on the notebook's kernel, streaming outputs into the cell as they arrive."""
+"""Tools that run code on the notebook's kernel, mirroring outputs into the cell as they arrive."""
 
 from __future__ import annotations
 
@@ -9,13 +9,18 @@ from mcp.server.mcpserver import Context
 from pydantic import Field
 
 from ..errors import JmcpError
-from ..kernels import OutputEvent
-from ..outputs import Content, render_outputs
+from ..kernels import KernelDied
+from ..outputs import Content, OutputList, render_outputs
 from .args import RUN, AfterCellArg, CellArg, IndexArg, PathArg, TimeoutArg
 from .cells import insert_new_cell, resolve_cell
 from .context import services_of
 from .registry import tool
-from .runs import effective_timeout, heartbeat, result_blocks, run_cell, summary
+from .runs import CellCrashed, crash_error, effective_timeout, heartbeat, result_blocks, run_cell, summary
+
+
+def _more(cell: str) -> str:
+    """The truncation hint of a run's result: how to read the rest of the cell's outputs."""
+    return f"read the rest with read_cell({cell}, offset={{offset}}) or search it with read_cell({cell}, pattern=...)"
 
 
 @tool(RUN)
@@ -28,13 +33,8 @@ async def execute_cell(ctx: Context, cell: CellArg, path: PathArg = None, timeou
         index = resolve_cell(notebook, cell)
         cell_id = notebook.cell_id(index)
         execution = await run_cell(services, ctx, notebook, index, seconds)
-    return result_blocks(
-        summary(f"Cell {index} (id={cell_id})", execution, seconds),
-        execution,
-        services,
-        f"call read_cell({index}, max_chars=...) for more",
-        notebook,
-    )
+    label = f"Cell {index} (id={cell_id})"
+    return await result_blocks(summary(label, execution, seconds), execution, services, _more(f"'{cell_id}'"), notebook)
 
 
 @tool(RUN)
@@ -52,39 +52,36 @@ async def insert_execute_code_cell(
     seconds = effective_timeout(services, timeout)
     async with services.notebooks.editing(api_path) as notebook:
         position, cell_id = insert_new_cell(notebook, source, "code", index, after_cell_id)
-        execution = await run_cell(services, ctx, notebook, position, seconds)
-    return result_blocks(
-        summary(f"New cell {position} (id={cell_id})", execution, seconds),
-        execution,
-        services,
-        f"call read_cell('{cell_id}', max_chars=...) for more",
-        notebook,
-    )
+        label = f"New cell {position} (id={cell_id})"
+        execution = await run_cell(services, ctx, notebook, position, seconds, label=label)
+    return await result_blocks(summary(label, execution, seconds), execution, services, _more(f"'{cell_id}'"), notebook)
 
 
 @tool(RUN)
 async def execute_code(
     ctx: Context,
-    code: Annotated[str, Field(description="Code to run; nothing is added to the notebook.")],
+    source: Annotated[str, Field(description="Code to run; nothing is added to the notebook.")],
     path: PathArg = None,
     timeout: TimeoutArg = None,
 ) -> list[Content]:
-    """Run code on the notebook's kernel without adding a cell (for inspection and quick checks)."""
+    """Run code on the notebook's kernel without adding a cell (for quick checks; see also list_variables)."""
     services = services_of(ctx)
     api_path = services.notebook_path(ctx, path)
     seconds = effective_timeout(services, timeout)
     if not await services.notebooks.exists(api_path):
         raise JmcpError(f"Notebook {api_path!r} does not exist; code runs on a notebook's kernel.")
     kernel_id = await services.kernels.kernel_for(api_path)
-    async with heartbeat(ctx, services.limits.progress_interval, "code") as state:
-
-        def on_event(event: OutputEvent) -> None:
-            state["outputs"] += 1
-
-        execution = await services.kernels.execute(
-            kernel_id, code, timeout=seconds, on_event=on_event, store_history=False
-        )
-    return result_blocks(summary("Code", execution, seconds), execution, services, "print less, or slice it")
+    model = OutputList()
+    try:
+        async with heartbeat(ctx, services.limits.progress_interval, "code", model):
+            execution = await services.kernels.execute(
+                kernel_id, source, timeout=seconds, store_history=False, model=model
+            )
+    except KernelDied as died:
+        raise crash_error("Code", died, services) from None
+    return await result_blocks(
+        summary("Code", execution, seconds), execution, services, "print less, or slice it (nothing was stored)"
+    )
 
 
 @tool(RUN)
@@ -105,8 +102,12 @@ async def run_all_cells(
             index = notebook.index_of(cell_id)
             if index is None:
                 continue  # deleted meanwhile
-            execution = await run_cell(services, ctx, notebook, index, seconds)
-            with contextlib.suppress(Exception):
+            try:
+                execution = await run_cell(services, ctx, notebook, index, seconds)
+            except CellCrashed as crashed:
+                lines.append(f"{crashed}\nStopped at cell {index}: the kernel restarted, so later cells were not run.")
+                break
+            with _quiet():
                 await ctx.report_progress(number, len(ids), f"ran cell {index}")
             brief = render_outputs(execution.outputs, mode="brief").text
             lines.append(summary(f"Cell {index} (id={cell_id})", execution, seconds) + (f"\n{brief}" if brief else ""))
@@ -116,3 +117,7 @@ async def run_all_cells(
     if not lines:
         return f"{api_path} has no code cells."
     return "\n".join(lines)
+
+
+def _quiet() -> contextlib.AbstractContextManager[None]:
+    return contextlib.suppress(Exception)
