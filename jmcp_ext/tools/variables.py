@@ -41,10 +41,8 @@ async def list_variables(
     path: PathArg = None,
     max_names: Annotated[int, Field(ge=1, le=1_000, description="List at most this many names.")] = 200,
 ) -> str:
-    """List the variables in the notebook's kernel (type, shape or length, dtype, short value) without adding a cell.
-
-    Runs a small read-only snippet silently: no execution count is used and nothing is written to the notebook.
-    """
+    """List the kernel's variables (type, shape or length, dtype, short value); runs silently, adds no cell."""
+    # A small read-only snippet runs as a silent request: no execution count, no history, nothing in the notebook.
     services = services_of(ctx)
     api_path, kernel_id = await _kernel(services, ctx, path)
     found = await read_variables(services.kernels, kernel_id, max_names=max_names)
@@ -111,8 +109,7 @@ async def inspect_variable(
     path: PathArg = None,
     rows: Annotated[int, Field(ge=1, le=100, description="Rows of a DataFrame or Series to show.")] = 5,
 ) -> str:
-    """Show one variable of the notebook's kernel without adding a cell: a DataFrame's shape, dtypes, nulls and
-    first rows; an array's shape, dtype and range; otherwise a bounded repr. Runs silently and only reads."""
+    """Show one kernel variable (DataFrame: shape, dtypes, nulls, first rows; else a bounded repr); adds no cell."""
     if not _NAME.match(name):
         raise JmcpError(
             f"{name!r} is not a variable name or dotted attribute path (such as df or model.coef_); "

@@ -17,7 +17,7 @@ EXPECTED_TOOLS = {
     "list_files", "list_notebooks", "create_notebook", "use_notebook", "read_notebook", "read_cell",
     "insert_cell", "overwrite_cell_source", "edit_cell_source", "delete_cells", "move_cell", "clear_outputs",
     "execute_cell", "insert_execute_code_cell", "execute_code", "run_all_cells",
-    "list_kernels", "restart_kernel", "interrupt_kernel",
+    "list_variables", "inspect_variable", "list_kernels", "restart_kernel", "interrupt_kernel",
 }  # fmt: skip
 
 
