@@ -79,6 +79,11 @@ async def execute_code(
             )
     except KernelDied as died:
         raise crash_error("Code", died, services) from None
+    # Code outside the history has no prompt number of its own (the kernel reports its current count).
+    execution.execution_count = None
+    for output in execution.outputs:
+        if output.get("output_type") == "execute_result":
+            output["execution_count"] = None
     return await result_blocks(
         summary("Code", execution, seconds), execution, services, "print less, or slice it (nothing was stored)"
     )

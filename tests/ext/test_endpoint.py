@@ -150,7 +150,7 @@ async def test_non_root_base_url(tmp_path: Path) -> None:
             await call(client, "create_notebook", path="b.ipynb")
             await call(client, "insert_cell", source="x = 41 + 1")
             assert "Out" not in await call(client, "execute_cell", cell=0)
-            assert "42" in await call(client, "execute_code", code="x")
+            assert "42" in await call(client, "execute_code", source="x")
         response = httpx2.post(srv.mcp_url, headers=JSON_HEADERS, content=json.dumps(INIT))
         assert response.status_code == 401
 
