@@ -14,6 +14,7 @@ from ..outputs import (
     WidgetStates,
     error_headline,
     last_line,
+    output_text,
     truncate,
 )
 from ..outputs.images import BLOCK_OVERHEAD, RASTER
@@ -103,20 +104,29 @@ def _one_line(text: str, limit: int = OUTLINE_CHARS) -> str:
     return line if len(line) <= limit else line[: limit - 3] + "..."
 
 
-def output_summary(outputs: list[dict[str, Any]]) -> str:
-    """A few words on a cell's outputs: the error, or the last line printed, and how many pictures."""
+def output_summary(outputs: list[dict[str, Any]], widget_states: WidgetStates | None = None) -> str:
+    """A few words on a cell's outputs: the error; else the last line printed, a display's first line or a
+    table's shape; and how many pictures."""
     if not outputs:
         return ""
     pictures = sum(1 for o in outputs if any(mime in (o.get("data") or {}) for mime in RASTER))
     error = next((o for o in outputs if o.get("output_type") == "error"), None)
-    said = error_headline(error) if error is not None else last_line(outputs)
+    if error is not None:
+        said = error_headline(error)
+    elif outputs[-1].get("output_type") == "stream":
+        said = last_line(outputs, widget_states=widget_states)
+    else:
+        lines = [line for line in output_text(outputs[-1], widget_states=widget_states).splitlines() if line.strip()]
+        said = (lines[-1] if lines[0].startswith("|") else lines[0]) if lines else last_line(outputs)
     parts = [_one_line(said, 100)] if said else []
     if pictures:
         parts.append(f"{pictures} image{'s' if pictures > 1 else ''}")
     return "; ".join(parts) or f"{len(outputs)} output(s)"
 
 
-def outline_line(notebook: Notebook, index: int, cell: dict[str, Any]) -> str:
+def outline_line(
+    notebook: Notebook, index: int, cell: dict[str, Any], widget_states: WidgetStates | None = None
+) -> str:
     """One line: index, id, type (and execution count), the source's first line, what the outputs say."""
     kind = cell.get("cell_type", "code")
     cell_id = cell.get("id") or notebook.cell_id(index)
@@ -128,7 +138,7 @@ def outline_line(notebook: Notebook, index: int, cell: dict[str, Any]) -> str:
     first = _one_line(source) or "(empty)"
     more = source.count("\n") + 1 if source else 0
     first += f" (+{more - 1} lines)" if more > 1 else ""
-    said = output_summary(cell.get("outputs") or []) if kind == "code" else ""
+    said = output_summary(cell.get("outputs") or [], widget_states) if kind == "code" else ""
     return f"{index:>3} {cell_id} {tag}: {first}" + (f"  => {said}" if said else "")
 
 

@@ -64,13 +64,13 @@ async def read_notebook(
     texts = [heading]
     budget.spend(heading, [])
     blocks: list[Content] = []
-    states = None if outline else await remembered_widgets(services, api_path, cells)
+    states = await remembered_widgets(services, api_path, cells)
     limits = services.limits
     shown_to = start
     for index, cell in zip(range(start, end), cells, strict=True):
         images: list[Content] = []
         if outline:
-            text = outline_line(notebook, index, cell)
+            text = outline_line(notebook, index, cell, states)
             if not budget.fits(text):
                 break
             budget.spend(text, [])

@@ -54,7 +54,8 @@ async def list_variables(
     if not variables:
         return head + ". Nothing defined yet."
     lines = [head + ":", "| name | type | shape/len | dtype | value |", "|---|---|---|---|---|"]
-    for entry in variables:
+    # Data first, then the functions and classes defined or imported (each group by name).
+    for entry in sorted(variables, key=lambda e: e.get("type") in ("function", "class")):
         row = [entry["name"], entry.get("type", ""), _size(entry), entry.get("dtype", ""), entry.get("repr", "")]
         lines.append("| " + " | ".join(_cell(part) for part in row) + " |")
     if found.get("more"):
