@@ -133,7 +133,7 @@ def _format_hits(
         group_start = before[0][1] if before else start
         first_line = before[0][0] if before else line_no
         if shown_to == 0 or first_line > shown_to + 1:
-            out.append(f"-- offset {group_start:,}")
+            out.append(f"-- offset {group_start}")  # no separators: it is passed back as a number
         for number, at in before:
             out.append(f"{number}- {_clip(_line_at(text, at)[0], 0)}")
         line, following = _line_at(text, start)

@@ -138,7 +138,7 @@ async def read_cell(
                 found = await asyncio.to_thread(search_text, text, pattern, context=context)
             except PatternError as exc:
                 raise JmcpError(str(exc)) from None
-            hint = f"read there with read_cell({index}, offset=OFFSET)"
+            hint = f"read around a match with read_cell({index}, offset=<the offset of its group>)"
             return [TextContent(type="text", text=f"{header}\n{found}\n[{hint}]")]
         page = page_text(text, offset or 0, max_chars, hint=f"read on with read_cell({index}, offset={{offset}})")
         return [TextContent(type="text", text=f"{header}\n{page}")]

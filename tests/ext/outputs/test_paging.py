@@ -39,7 +39,7 @@ def test_search_gives_line_numbers_context_and_offsets() -> None:
     assert lines[0] == "[2 matching lines for '^step 50[05]:']"
     start = TEXT.index("step 499:")
     assert lines[1:5] == [
-        f"-- offset {start:,}",
+        f"-- offset {start}",
         "500- step 499: loss 0.0020",
         "501: step 500: loss 0.0020",
         "502- step 501: loss 0.0020",
