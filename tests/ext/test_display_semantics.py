@@ -125,6 +125,9 @@ async def test_tqdm_auto_shows_the_widget_as_it_is_at_the_end(server: JupyterSer
         assert "state is not available" not in text
         # Reading the cell later shows the state as jmcp last read it.
         assert "50/50" in await call(client, "read_cell", cell=0)
+        slider = "import ipywidgets as W\ns = W.IntSlider(value=3, description='n')\ndisplay(s)\ns.value = 7"
+        text = await call(client, "insert_execute_code_cell", source=slider)
+        assert text.endswith("\nn: 7 (range 0..100)"), text  # its value now, not its repr when displayed
 
 
 async def test_progress_notifications_carry_the_last_line_printed(server: JupyterServer, nb_name: str) -> None:
