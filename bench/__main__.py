@@ -39,6 +39,9 @@ ROWS = {
     "concurrent": "16 concurrent MCP sessions, mixed, calls/s",
     "memory": "server RSS after 10,000 tool calls",
     "big-output": "`read_cell` of a cell that printed 10 MB",
+    "model-chars": "characters the model receives, 7 data-work cells, vs jupyter-mcp-server",
+    "shrink-png": "shrink a 2 MB PNG (3000x3000) to fit a result",
+    "render-cr": "render a 10 MB output of `\\r` progress frames",
 }
 GROUPS = {
     "help": ["help"],
@@ -51,6 +54,8 @@ GROUPS = {
     "concurrent": ["concurrent"],
     "memory": ["memory"],
     "big-output": ["big-output"],
+    "model": ["model-chars"],
+    "shaping": ["shrink-png", "render-cr"],
 }
 
 
@@ -141,6 +146,8 @@ def run(s: Settings, chosen: set[str], rows: dict[str, Row]) -> None:
         guarded(rows, GROUPS["help"], lambda: help_time(s))
     if "start" in chosen:
         guarded(rows, GROUPS["start"], lambda: start_time(s))
+    if "shaping" in chosen:
+        guarded(rows, GROUPS["shaping"], lambda: shaping(s))
     server_groups = [
         g for g in ("exec", "cells", "page", "collab", "concurrent", "memory", "big-output") if g in chosen
     ]
@@ -154,6 +161,13 @@ def run(s: Settings, chosen: set[str], rows: dict[str, Row]) -> None:
             )
         else:
             server_groups.insert(1, "other")
+    if "model" in chosen:
+        if not other_server.available():
+            rows["model-chars"].skip(
+                f"no jupyter-mcp-server venv at {other_server.VENV} (python -m bench --setup-baseline)"
+            )
+        else:
+            server_groups.append("model")
     if server_groups:
         asyncio.run(with_server(s, server_groups, rows))
 
@@ -170,6 +184,7 @@ async def with_server(s: Settings, groups: list[str], rows: dict[str, Row]) -> N
             "collab": bench.collaboration,
             "concurrent": bench.concurrency,
             "big-output": bench.big_output,
+            "model": lambda: compare_model_view(s, bench),
             "memory": bench.memory,  # last: it leaves many edits behind
         }
         for group, step in steps.items():
@@ -226,6 +241,80 @@ async def compare_other(s: Settings, bench: Bench) -> Row:
             f"its tools: {', '.join(tools)}"
         ),
     )
+
+
+def shaping(s: Settings) -> list[Row]:
+    """Output shaping costs, in this process (no server): see bench/output_shaping.py."""
+    from .output_shaping import measure
+
+    figures = measure(quick=s.quick)
+    png = Row("shrink-png", ROWS["shrink-png"], target="< 1,000 ms")
+    png.set(
+        figures["png_shrink_ms"],
+        float("nan"),
+        met=figures["png_shrink_ms"] < 1000,
+        note=f"{figures['png_bytes']:,}-byte matplotlib PNG sent as {figures['png_sent_bytes']:,} bytes "
+        "(render_outputs, median); runs in a worker thread, off the event loop",
+    )
+    cr = Row("render-cr", ROWS["render-cr"], target="< 500 ms")
+    cr.set(
+        figures["stream_10mb_render_ms"],
+        figures["stream_100k_messages_ms"],
+        met=figures["stream_10mb_render_ms"] < 500,
+        note="value = render_outputs of the stored 10 MB text; baseline = applying 100,000 one-frame stream "
+        "messages live (OutputList.apply)",
+    )
+    return [png, cr]
+
+
+async def compare_model_view(s: Settings, bench: Bench) -> Row:
+    """The same data-work cells on jupyter-mcp-server and on jmcp: characters received and facts readable."""
+    import httpx2
+
+    from tests.support import call
+
+    from .model_view import SCENARIOS, SETUP, blocks, judge, summary, total_facts
+
+    row = Row("model-chars", ROWS["model-chars"], target="fewer chars, more facts")
+    root = s.work / "model-root"
+    root.mkdir(parents=True, exist_ok=True)
+    write_notebook(root / "model.ipynb", 0)
+    write_notebook(bench.server.root / "model.ipynb", 0)
+    server = other_server.OtherServer(root, s.work / "model-home", "model.ipynb", kernel_python=sys.executable)
+    await asyncio.to_thread(server.start)
+    ours, theirs = {}, {}
+    try:
+        async with httpx2.AsyncClient(timeout=300) as http, bench.client() as client:
+            other = other_server.OtherClient(server, http)
+            await other.rpc(
+                "initialize",
+                {"protocolVersion": "2024-11-05", "capabilities": {}, "clientInfo": {"name": "bench", "version": "1"}},
+            )
+            await other.call("use_notebook", notebook_name="model", notebook_path="model.ipynb", mode="connect")
+            await other.call("insert_execute_code_cell", cell_index=-1, cell_source=SETUP, timeout=120)
+            await call(client, "use_notebook", path="model.ipynb")
+            await call(client, "insert_execute_code_cell", source=SETUP, timeout=120)
+            for scenario in SCENARIOS:
+                answer = await other.rpc(
+                    "tools/call",
+                    {"name": "insert_execute_code_cell", "arguments": {"cell_index": -1, "cell_source": scenario.code}},
+                )
+                theirs[scenario.name] = judge(scenario, *blocks(answer.get("content", [])))
+                result = await client.call_tool("insert_execute_code_cell", {"source": scenario.code})
+                ours[scenario.name] = judge(scenario, *blocks(result.content))
+    finally:
+        await asyncio.to_thread(server.stop)
+    a = sum(seen.chars for seen in ours.values())
+    b = sum(seen.chars for seen in theirs.values())
+    facts_a = sum(len(seen.facts) for seen in ours.values())
+    facts_b = sum(len(seen.facts) for seen in theirs.values())
+    row.set(a, b, unit="chars", met=a < b and facts_a > facts_b)
+    row.note = (
+        f"facts readable: jmcp {facts_a}/{total_facts()}, jupyter-mcp-server {other_server.version()} "
+        f"{facts_b}/{total_facts()}; value = jmcp, baseline = theirs (text blocks only). {summary(ours, theirs)}"
+    )
+    row.data.update(ours={k: v.__dict__ for k, v in ours.items()}, theirs={k: v.__dict__ for k, v in theirs.items()})
+    return row
 
 
 if __name__ == "__main__":

@@ -462,7 +462,7 @@ class Bench:
                 big.append(a.seconds)
                 small.append(b.seconds)
         big, small = big[2:], small[2:]
-        truncated = "characters truncated" in text
+        truncated = "characters omitted" in text
         value = median_ms(big)
         return row.set(
             value,

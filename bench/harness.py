@@ -62,7 +62,7 @@ class Row:
         self.value = fmt(value, unit)
         self.baseline = fmt(baseline, unit)
         r = ratio if ratio is not None else (value / baseline if baseline else float("nan"))
-        self.ratio = f"{r:.2f}x"
+        self.ratio = "-" if r != r else f"{r:.2f}x"  # no baseline: no ratio
         self.met = "n/a" if met is None else ("yes" if met else "NO")
         self.note = note
         self.data.update(value=value, baseline=baseline, ratio=r, unit=unit)

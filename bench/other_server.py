@@ -68,6 +68,8 @@ class OtherServer:
     port: int = field(default_factory=free_port)
     proc: subprocess.Popen[bytes] | None = None
     _ids: int = 0
+    #: Run its kernels on this Python instead of its own (the same libraries as jmcp's kernels).
+    kernel_python: str | None = None
 
     @property
     def url(self) -> str:
@@ -75,6 +77,13 @@ class OtherServer:
 
     def start(self, timeout: float = 120) -> OtherServer:
         self.home.mkdir(parents=True, exist_ok=True)
+        if self.kernel_python:
+            # A user-level "python3" spec wins over the venv's own (Jupyter searches the data dir first).
+            spec_dir = self.home / "jupyter-data" / "kernels" / "python3"
+            spec_dir.mkdir(parents=True, exist_ok=True)
+            argv = [self.kernel_python, "-m", "ipykernel_launcher", "-f", "{connection_file}"]
+            spec = {"argv": argv, "display_name": "Python 3 (ipykernel)", "language": "python"}
+            (spec_dir / "kernel.json").write_text(json.dumps(spec))
         env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "JUPYTER_TOKEN", "VIRTUAL_ENV")}
         env.update(
             HOME=str(self.home),
@@ -85,6 +94,8 @@ class OtherServer:
             JUPYTER_PLATFORM_DIRS="1",
             PATH=f"{VENV / 'bin'}{os.pathsep}{env.get('PATH', '')}",
         )
+        if self.kernel_python:
+            env["JUPYTER_PREFER_ENV_PATH"] = "0"  # in a venv Jupyter would prefer the venv's own spec
         argv = [
             str(python()), "-m", "jupyterlab", "--no-browser", "--allow-root",
             f"--ServerApp.port={self.port}", "--ServerApp.port_retries=0", "--ServerApp.ip=127.0.0.1",

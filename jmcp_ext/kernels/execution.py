@@ -1,7 +1,10 @@
 """Run one piece of code on a kernel client and collect what it produces, until the kernel is idle again.
 
-Works on anything shaped like jupyter_client's ``AsyncKernelClient`` and on a small ``KernelControl`` for
-interrupting and noticing a death, so the message loop is tested with a scripted fake client.
+The outputs are kept as JupyterLab's output area keeps them (``outputs.OutputList``: streams merged with ``\\r``
+and ``\\b`` applied, ``clear_output(wait=True)``, display updates in place), and each iopub message's changes
+go to ``on_event`` so a live cell can mirror them. Works on anything shaped like jupyter_client's
+``AsyncKernelClient`` and on a small ``KernelControl`` for interrupting and noticing a death, so the message
+loop is tested with a scripted fake client.
 """
 
 from __future__ import annotations
@@ -18,10 +21,11 @@ import anyio
 
 from ..errors import JmcpError
 from ..gateway import GatewayConnectionLost
-from .messages import Output, is_restart_notice, merge_stream, output_from_message, parent_id
+from ..outputs import Change, OutputList
+from ..outputs.display import display_id_of, output_from_message
+from .messages import is_restart_notice, parent_id
 
-OutputEvent = tuple[str, Any]  # ("output", output dict) | ("stream", (name, text)) | ("clear", None)
-OnEvent = Callable[[OutputEvent], Awaitable[None] | None]
+Output = dict[str, Any]
 Status = Literal["ok", "error", "timeout", "aborted"]
 
 #: How often a waiting execution checks that the kernel process is still alive.
@@ -39,10 +43,6 @@ GATEWAY_LOST = (
 )
 
 
-class KernelDied(JmcpError):
-    """The kernel process went away while code was running."""
-
-
 @dataclass
 class Execution:
     """What one execute request produced."""
@@ -51,12 +51,41 @@ class Execution:
     execution_count: int | None = None
     status: Status = "ok"
     elapsed: float = 0.0
+    kernel_id: str = ""  # set by ``Kernels.execute``
+
+
+class KernelDied(JmcpError):
+    """The kernel process went away while code was running; ``partial`` holds what it printed before."""
+
+    def __init__(self, message: str, partial: Execution | None = None) -> None:
+        super().__init__(message)
+        self.partial = partial if partial is not None else Execution()
+
+
+@dataclass(frozen=True, slots=True)
+class DisplayUpdate:
+    """Every output showing ``display_id`` now shows ``output``, in whichever cell it is.
+
+    JupyterLab's kernel connection routes such a message (an ``update_display_data``, or a ``display_data``
+    with an id already shown) to every earlier request that showed the id, so displays made by earlier cells
+    change too; this run's own outputs are updated by its ``OutputList`` (see the ``Change`` events).
+    """
+
+    display_id: str
+    output: Output
+
+
+OutputEvent = Change | DisplayUpdate
+#: Receives the events of one iopub message at a time (display updates first, as JupyterLab routes them).
+OnEvent = Callable[[list[OutputEvent]], Awaitable[None] | None]
 
 
 class KernelClient(Protocol):
     """The part of jupyter_client's ``AsyncKernelClient`` an execution uses."""
 
-    def execute(self, code: str, *, store_history: bool, allow_stdin: bool, stop_on_error: bool) -> str: ...
+    def execute(
+        self, code: str, *, silent: bool, store_history: bool, allow_stdin: bool, stop_on_error: bool
+    ) -> str: ...
     async def get_iopub_msg(self, timeout: float | None = None) -> dict[str, Any]: ...
     async def get_shell_msg(self, timeout: float | None = None) -> dict[str, Any]: ...
 
@@ -71,15 +100,16 @@ class KernelControl(Protocol):
 class _Collector:
     """Turns the iopub messages of one request into an :class:`Execution` and output events."""
 
-    def __init__(self, msg_id: str, on_event: OnEvent | None) -> None:
+    def __init__(self, msg_id: str, on_event: OnEvent | None, model: OutputList | None) -> None:
         self.msg_id = msg_id
         self.result = Execution()
+        self.model = model if model is not None else OutputList()
+        self.started = False  # the kernel took up this request (it said busy for it)
         self._on_event = on_event
-        self._clear_pending = False
 
-    async def emit(self, event: OutputEvent) -> None:
-        if self._on_event is not None:
-            outcome = self._on_event(event)
+    async def emit(self, events: list[OutputEvent]) -> None:
+        if self._on_event is not None and events:
+            outcome = self._on_event(events)
             if outcome is not None:
                 await outcome
 
@@ -88,35 +118,28 @@ class _Collector:
         msg_type = msg["msg_type"]
         content = msg.get("content") or {}
         if msg_type == "status":
-            return content.get("execution_state") == "idle"
+            state = content.get("execution_state")
+            self.started = self.started or state == "busy"
+            return state == "idle"
         if msg_type == "execute_input":
             self.result.execution_count = content.get("execution_count")
             return False
-        if msg_type == "clear_output":
-            if content.get("wait"):
-                self._clear_pending = True  # cleared when the next output arrives, as JupyterLab does
-            else:
-                await self._clear()
-            return False
-        output = output_from_message(msg_type, content)
-        if output is None:
-            return False
-        if self._clear_pending:
-            self._clear_pending = False
-            await self._clear()
-        if output["output_type"] == "error":
+        if msg_type == "error":
             self.result.status = "error"
-        if output["output_type"] == "stream":
-            merge_stream(self.result.outputs, output["name"], output["text"])
-            await self.emit(("stream", (output["name"], output["text"])))
-        else:
-            self.result.outputs.append(output)
-            await self.emit(("output", output))
+        events: list[OutputEvent] = []
+        display_id = display_id_of(content)
+        if display_id and msg_type in ("display_data", "update_display_data"):
+            output = output_from_message("update_display_data", content)
+            assert output is not None
+            events.append(DisplayUpdate(display_id, output))
+        events.extend(self.model.apply(msg_type, content))
+        await self.emit(events)
         return False
 
-    async def _clear(self) -> None:
-        self.result.outputs.clear()
-        await self.emit(("clear", None))
+    def finish(self) -> Execution:
+        """The result, with the outputs as they stand now."""
+        self.result.outputs = [dict(output) for output in self.model.outputs]
+        return self.result
 
     def take_reply(self, reply: dict[str, Any]) -> None:
         content = reply.get("content") or {}
@@ -134,23 +157,36 @@ async def execute(
     timeout: float,
     on_event: OnEvent | None = None,
     store_history: bool = True,
+    silent: bool = False,
+    model: OutputList | None = None,
 ) -> Execution:
-    """Run ``code``; outputs go to ``on_event`` as they arrive and are returned at the end.
+    """Run ``code``; output changes go to ``on_event`` as they arrive, the outputs are returned at the end.
 
-    On timeout the kernel is interrupted and what arrived so far is returned (status "timeout"). If the
-    caller is cancelled the kernel is interrupted too, so it does not keep running. A death of the kernel
-    raises :class:`KernelDied`.
+    ``model`` (a fresh ``OutputList`` by default) holds the outputs while the code runs, for callers that
+    report progress. On timeout the kernel is interrupted and what arrived so far is returned (status
+    "timeout"); a ``silent`` request that the kernel has not taken up yet (it is busy with someone else's
+    code) is left queued instead, so a person's running cell is never interrupted for it. If the caller is
+    cancelled the kernel is interrupted too, so it does not keep running. A death of the kernel raises
+    :class:`KernelDied` carrying the outputs that arrived before it.
     """
     started = time.monotonic()
-    msg_id = client.execute(code, store_history=store_history, allow_stdin=False, stop_on_error=True)
-    collector = _Collector(msg_id, on_event)
+    msg_id = client.execute(
+        code, silent=silent, store_history=store_history and not silent, allow_stdin=False, stop_on_error=True
+    )
+    collector = _Collector(msg_id, on_event, model)
     try:
         if await _read_until_idle(client, control, collector, started + timeout):
             await _read_reply(client, collector)
+        elif silent and not collector.started:
+            collector.result.status = "timeout"
         else:
             await control.interrupt()
             await _drain_after_interrupt(client, collector)
             collector.result.status = "timeout"
+    except KernelDied as exc:
+        exc.partial = collector.finish()
+        exc.partial.elapsed = time.monotonic() - started
+        raise
     except asyncio.CancelledError:
         # The client gave up: stop the code, and wait (briefly, shielded from the cancellation) for the
         # kernel to settle, so the next request is not aborted by this one's interrupt.
@@ -158,8 +194,9 @@ async def execute(
             await control.interrupt()
             await _drain_after_interrupt(client, collector)
         raise
-    collector.result.elapsed = time.monotonic() - started
-    return collector.result
+    result = collector.finish()
+    result.elapsed = time.monotonic() - started
+    return result
 
 
 async def _read_until_idle(
@@ -209,10 +246,6 @@ async def _drain_after_interrupt(client: KernelClient, collector: _Collector) ->
             return
         if parent_id(msg) != collector.msg_id:
             continue
-        if msg["msg_type"] == "status" and (msg.get("content") or {}).get("execution_state") == "idle":
+        if await collector.take(msg):
             await _read_reply(client, collector)
             return
-        output = output_from_message(msg["msg_type"], msg.get("content") or {})
-        if output is not None:
-            collector.result.outputs.append(output)
-            await collector.emit(("output", output))

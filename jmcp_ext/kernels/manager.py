@@ -14,6 +14,8 @@ from jupyter_core.utils import ensure_async
 from ..access import authorize_kernel_start
 from ..errors import JmcpError
 from ..gateway import client_for, connection_lost
+from ..outputs import OutputList
+from .displays import Displays
 from .execution import Execution, KernelDied, OnEvent
 from .execution import execute as run_code
 
@@ -29,6 +31,9 @@ class Kernels:
         self._log = log
         self._clients: dict[str, Any] = {}
         self._locks: dict[str, asyncio.Lock] = {}
+        self._displays: dict[str, Displays] = {}
+        #: Per kernel, the widget states last read from it (model id -> state), for reading outputs later.
+        self.widget_states: dict[str, dict[str, dict[str, Any]]] = {}
 
     @property
     def kernel_manager(self) -> Any:
@@ -74,6 +79,41 @@ class Kernels:
     def lock(self, kernel_id: str) -> asyncio.Lock:
         return self._locks.setdefault(kernel_id, asyncio.Lock())
 
+    def displays(self, kernel_id: str) -> Displays:
+        """The displays jmcp's runs showed on this kernel (see ``displays.py``)."""
+        return self._displays.setdefault(kernel_id, Displays())
+
+    def _forget_state(self, kernel_id: str) -> None:
+        """What a restart ends: the kernel's displays and widgets."""
+        self._displays.pop(kernel_id, None)
+        self.widget_states.pop(kernel_id, None)
+
+    async def language(self, kernel_id: str) -> str:
+        """The language of a running kernel, from its kernel spec ("" when unknown)."""
+        kernel = self._require(kernel_id)
+        name = getattr(kernel, "kernel_name", "") or ""
+        with contextlib.suppress(Exception):
+            specs = await ensure_async(self._serverapp.kernel_spec_manager.get_all_specs())
+            return str(((specs.get(name) or {}).get("spec") or {}).get("language") or "")
+        return ""
+
+    async def idle(self, kernel_id: str, wait: float = 1.0) -> bool:
+        """Whether the kernel is free: jmcp runs nothing on it and its last status, within ``wait`` s, is not busy.
+
+        The status comes from the server's own watcher of the kernel, which may see the idle status of a run
+        that just ended a moment after jmcp did: hence the short wait.
+        """
+        deadline = time.monotonic() + wait
+        while True:
+            if self.lock(kernel_id).locked():
+                return False
+            kernel = self.kernel_manager.get_kernel(kernel_id) if kernel_id in self.kernel_manager else None
+            if getattr(kernel, "execution_state", None) != "busy":
+                return True
+            if time.monotonic() >= deadline:
+                return False
+            await asyncio.sleep(0.02)
+
     async def _client(self, kernel_id: str) -> Any:
         client = self._clients.get(kernel_id)
         if client is not None and connection_lost(client):
@@ -89,9 +129,10 @@ class Kernels:
         return client
 
     def forget(self, kernel_id: str) -> None:
-        """Drop the cached client and lock of a kernel that was shut down."""
+        """Drop the cached client, lock and remembered state of a kernel that was shut down."""
         self._drop_client(kernel_id)
         self._locks.pop(kernel_id, None)
+        self._forget_state(kernel_id)
 
     def _drop_client(self, kernel_id: str) -> None:
         client = self._clients.pop(kernel_id, None)
@@ -137,6 +178,7 @@ class Kernels:
 
     async def restart(self, kernel_id: str) -> None:
         self._require(kernel_id)
+        self._forget_state(kernel_id)
         await ensure_async(self.kernel_manager.restart_kernel(kernel_id))
 
     async def execute(
@@ -147,6 +189,8 @@ class Kernels:
         timeout: float,
         on_event: OnEvent | None = None,
         store_history: bool = True,
+        silent: bool = False,
+        model: OutputList | None = None,
     ) -> Execution:
         """Run ``code`` on the kernel, one request at a time per kernel; see :func:`.execution.execute`."""
         async with self.lock(kernel_id):
@@ -154,13 +198,23 @@ class Kernels:
             client = await self._client(kernel_id)
             control = _Control(self, kernel_id, self.process_id(kernel_id))
             try:
-                return await run_code(
-                    client, control, code, timeout=timeout, on_event=on_event, store_history=store_history
+                execution = await run_code(
+                    client,
+                    control,
+                    code,
+                    timeout=timeout,
+                    on_event=on_event,
+                    store_history=store_history,
+                    silent=silent,
+                    model=model,
                 )
             except KernelDied:
                 # The restarted kernel may listen on new ports: connect afresh next time.
                 self._drop_client(kernel_id)
+                self._forget_state(kernel_id)
                 raise
+            execution.kernel_id = kernel_id
+            return execution
 
     async def list_running(self) -> list[dict[str, Any]]:
         kernels = []

@@ -91,6 +91,20 @@ class FileNotebook:
         else:
             outputs.append({"output_type": "stream", "name": name, "text": text})
 
+    def replace_outputs(self, index: int, start: int, outputs: list[OutputDict]) -> None:
+        self._outputs(index)[start:] = copy.deepcopy(outputs)
+
+    def edit_stream(self, index: int, position: int, removed: str, text: str, length: int) -> bool:
+        outputs = self._outputs(index)
+        if position >= len(outputs) or outputs[position].get("output_type") != "stream":
+            return False
+        current = outputs[position].get("text", "")
+        current = "".join(current) if isinstance(current, list) else current
+        if not current.endswith(removed):
+            return False
+        outputs[position]["text"] = current[: len(current) - len(removed)] + text
+        return True
+
     def set_execution_count(self, index: int, count: int | None) -> None:
         self._cells[index]["execution_count"] = count
 

@@ -222,6 +222,37 @@ class LiveNotebook:
                         return
             youtputs.extend(self._nb._create_youtputs([{"output_type": "stream", "name": name, "text": text}]))
 
+    def replace_outputs(self, index: int, start: int, outputs: list[OutputDict]) -> None:
+        # Outputs from ``start`` on are deleted and re-added rather than one replaced in place: a JupyterLab
+        # tab applies an inserted output by appending it (OutputAreaModel.add), so only a rewrite to the end
+        # keeps the order in open tabs when a display in the middle is updated.
+        youtputs = self._outputs(index)
+        start = min(start, len(youtputs))
+        with self._transaction():
+            if start < len(youtputs):
+                del youtputs[start : len(youtputs)]
+            youtputs.extend(self._nb._create_youtputs(outputs))
+
+    def edit_stream(self, index: int, position: int, removed: str, text: str, length: int) -> bool:
+        youtputs = self._outputs(index)
+        if position >= len(youtputs):
+            return False
+        ytext = youtputs[position].get("text")
+        if not isinstance(ytext, Text) or len(ytext) != length:
+            return False  # changed by someone else meanwhile: the caller rewrites the output
+        cut = len(removed.encode())  # pycrdt counts UTF-8 bytes
+        if cut > length:
+            return False
+        # Two transactions: a tab applies a stream change as "remove N characters from the end, then append"
+        # in the order of the delta, and Yjs puts an insertion before a deletion at the same place.
+        if cut:
+            with self._transaction():
+                del ytext[length - cut : length]
+        if text:
+            with self._transaction():
+                ytext += text
+        return True
+
     def set_execution_count(self, index: int, count: int | None) -> None:
         with self._transaction():
             self._ycell(index)["execution_count"] = count

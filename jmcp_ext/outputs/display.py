@@ -34,12 +34,14 @@ class Clear:
 class StreamEdit:
     """The stream output at ``index`` now holds its old text cut at ``start``, followed by ``text``.
 
-    ``start`` equal to the old length means a plain append.
+    ``start`` equal to the old length means a plain append. ``removed`` is the old text from ``start`` on (a
+    part of its last line), so a live cell can cut it from its end without reading the whole text.
     """
 
     index: int
     start: int
     text: str
+    removed: str = ""
 
 
 Change = Append | Replace | Clear | StreamEdit
@@ -87,6 +89,8 @@ class OutputList:
     - ``clear_output`` clears now, or with ``wait=True`` just before the next output is added;
     - ``display_data`` with a display id is remembered, and ``update_display_data`` replaces every output
       shown with that id, in place (an update for an unknown id changes nothing);
+    - a ``display_data`` with an id already shown first updates those outputs, then is added too (JupyterLab's
+      kernel connection turns it into an update for the requests that showed the id, ``_handleDisplayId``);
     - clearing forgets the display ids, as the output area does.
     """
 
@@ -115,6 +119,10 @@ class OutputList:
     def __len__(self) -> int:
         return len(self._outputs)
 
+    def display_ids(self) -> dict[str, list[int]]:
+        """Each display id shown, with the indices of the outputs showing it (for updates from later cells)."""
+        return {display_id: list(indices) for display_id, indices in self._display_ids.items()}
+
     def stream_line(self) -> str | None:
         """The last line of the last output if it is a stream (what a progress bar redraws), else None."""
         return self._stream.line if self._stream is not None else None
@@ -128,8 +136,9 @@ class OutputList:
         output = output_from_message(msg_type, content)
         if output is None:
             return []
-        changes = self.add(output)
         display_id = display_id_of(content)
+        changes = self._update(content) if display_id and msg_type == "display_data" else []
+        changes += self.add(output)
         if display_id and msg_type == "display_data":
             self._display_ids.setdefault(display_id, []).append(len(self._outputs) - 1)
         return changes
@@ -152,10 +161,11 @@ class OutputList:
         return self._clear()
 
     def _clear(self) -> list[Change]:
+        had_outputs = bool(self._outputs)
         self._outputs = []
         self._stream = None
         self._display_ids.clear()
-        return [Clear()]
+        return [Clear()] if had_outputs else []
 
     def _add(self, output: Output) -> list[Change]:
         is_stream = output.get("output_type") == "stream"
@@ -164,7 +174,7 @@ class OutputList:
             edit = self._stream.write(text)
             if edit is None:
                 return []
-            return [StreamEdit(len(self._outputs) - 1, edit[0], edit[1])]
+            return [StreamEdit(len(self._outputs) - 1, *edit)]
         if self._stream is not None and self._outputs:
             self._outputs[-1]["text"] = self._stream.text  # the finished stream keeps its final text
         if is_stream:

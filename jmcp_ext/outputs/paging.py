@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
-import re
+import time
+
+import regex
 
 #: Characters shown of one long line around a match.
 LINE_CHARS = 400
+#: Seconds a search may take: a pattern with nested repeats can backtrack for hours on one line (``(a|aa)+$``);
+#: the ``regex`` module (unlike ``re``) can stop a match after a timeout.
+SEARCH_SECONDS = 2.0
 
 
 class PatternError(ValueError):
@@ -53,25 +58,28 @@ def search_text(
     context: int = 2,
     max_matches: int = 50,
     ignore_case: bool = False,
+    seconds: float = SEARCH_SECONDS,
 ) -> str:
     """Lines of ``text`` matching the regular expression ``pattern``, grep style, with line numbers and context.
 
     Matching lines read ``12: text``, context lines ``11- text``; each group starts with the offset of its
-    first line, for paging there. Raises ``PatternError`` for an invalid pattern.
+    first line, for paging there. Raises ``PatternError`` for an invalid pattern, or one that takes longer
+    than ``seconds`` (catastrophic backtracking).
     """
-    flags = re.MULTILINE | (re.IGNORECASE if ignore_case else 0)  # ^ and $ match at line ends, as in grep
+    flags = regex.MULTILINE | (regex.IGNORECASE if ignore_case else 0)  # ^ and $ match at line ends, as in grep
     try:
-        regex = re.compile(pattern, flags)
-    except re.error as exc:
+        compiled = regex.compile(pattern, flags)
+    except (regex.error, ValueError) as exc:
         raise PatternError(
             f"pattern {pattern!r} is not a valid regular expression ({exc}); escape special characters such as "
             "( [ . * + ? with a backslash, or search for a simpler word."
         ) from None
+    deadline = time.monotonic() + seconds
     # Search the whole text (C speed), one match per line: after a match, go on from the next line.
     hits: list[tuple[int, int, int]] = []  # (line number, line start, match position in line)
     line_no, counted_to, position = 1, 0, 0
     more = False
-    while (match := regex.search(text, position)) is not None:
+    while (match := _search(compiled, text, position, deadline, seconds)) is not None:
         at = match.start()
         line_no += text.count("\n", counted_to, at)
         counted_to = at
@@ -87,6 +95,18 @@ def search_text(
     if not hits:
         return f"[no line matches {pattern!r}]"
     return _format_hits(text, pattern, hits, context, more, max_matches)
+
+
+def _search(
+    compiled: regex.Pattern[str], text: str, position: int, deadline: float, seconds: float
+) -> regex.Match[str] | None:
+    try:
+        return compiled.search(text, position, timeout=max(0.001, deadline - time.monotonic()))
+    except TimeoutError:
+        raise PatternError(
+            f"pattern {compiled.pattern!r} took too long (over {seconds:g} s; nested repeats such as (a|aa)+ "
+            "backtrack without end): search for a plain word or a simpler pattern."
+        ) from None
 
 
 def _line_at(text: str, start: int) -> tuple[str, int]:
@@ -113,7 +133,7 @@ def _format_hits(
         group_start = before[0][1] if before else start
         first_line = before[0][0] if before else line_no
         if shown_to == 0 or first_line > shown_to + 1:
-            out.append(f"-- offset {group_start:,}")
+            out.append(f"-- offset {group_start}")  # no separators: it is passed back as a number
         for number, at in before:
             out.append(f"{number}- {_clip(_line_at(text, at)[0], 0)}")
         line, following = _line_at(text, start)

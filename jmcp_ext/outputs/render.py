@@ -189,13 +189,13 @@ def render_outputs(
     return rendered
 
 
-def last_line(outputs: list[dict[str, Any]]) -> str:
+def last_line(outputs: list[dict[str, Any]], *, widget_states: WidgetStates | None = None) -> str:
     """The last line printed (a stream's current line, as a progress bar redraws it), for progress messages."""
     for output in reversed(OutputList.from_outputs(outputs).outputs):
         kind = output.get("output_type")
         if kind == "error":
             return error_headline(output)
-        text = output_text(output)
+        text = output_text(output, widget_states=widget_states)
         end = len(text)
         while end > 0:
             start = text.rfind("\n", 0, end) + 1

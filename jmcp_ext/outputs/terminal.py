@@ -66,10 +66,11 @@ class StreamText:
     def __len__(self) -> int:
         return self._done_len + len(self._line)
 
-    def write(self, new: str) -> tuple[int, str] | None:
-        """Apply ``new`` as JupyterLab appends a stream message; return ``(start, tail)`` or None if unchanged.
+    def write(self, new: str) -> tuple[int, str, str] | None:
+        """Apply ``new`` as JupyterLab appends a stream message; return ``(start, tail, removed)`` or None if unchanged.
 
-        After the call the text equals the text before it cut at ``start``, followed by ``tail``.
+        After the call the text equals the text before it cut at ``start``, followed by ``tail``; ``removed`` is
+        what was cut (always part of the old last line), so a mirror can cut it from its end without reading it.
         """
         before_len = len(self)
         before_line = self._line
@@ -80,7 +81,7 @@ class StreamText:
         start = before_len - len(before_line) + same
         if same == len(before_line) == len(tail):
             return None
-        return start, tail[same:]
+        return start, tail[same:], before_line[same:]
 
     def _apply(self, new: str) -> None:
         first = new.find("\n")

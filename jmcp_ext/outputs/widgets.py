@@ -18,12 +18,16 @@ _ROW_BOXES = {"HBoxModel"}
 _COLUMN_BOXES = {"BoxModel", "VBoxModel", "GridBoxModel", "AccordionModel", "TabModel", "StackModel"}
 
 
+# tqdm pads its labels with figure spaces (U+2007) and no-break spaces: plain spaces read the same.
+_SPACES = str.maketrans({"\u2007": " ", "\xa0": " "})
+
+
 def _html_text(value: str) -> str:
     if "<" not in value:  # tqdm's labels: text with entities such as &lt;
-        return htmllib.unescape(value) if "&" in value else value
+        return (htmllib.unescape(value) if "&" in value else value).translate(_SPACES)
     from .html import html_to_markdown
 
-    return html_to_markdown(value)
+    return html_to_markdown(value).translate(_SPACES)
 
 
 def _number(value: Any) -> str:

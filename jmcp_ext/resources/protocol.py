@@ -105,7 +105,7 @@ def register_resources(server: MCPServer[Any], services: Any, bus: SubscriptionB
             raise ResourceError(f"Cannot read {api_path!r}: {getattr(exc, 'log_message', None) or exc}") from None
         if notebook is None:
             raise ResourceNotFoundError(f"No notebook at {api_path!r}; resources/list shows the notebooks there are.")
-        return render(notebook, services.limits)
+        return await render(notebook, services.limits)
 
     async def list_resources(ctx: Any, params: PaginatedRequestParams) -> ListResourcesResult:
         await feed.start()

@@ -13,7 +13,7 @@ from jupyter_core.utils import ensure_async
 
 from ..notebooks import FileNotebook, LiveNotebook, Notebook
 from ..options import Limits
-from ..tools.reading import format_cell
+from ..tools.cell_text import Budget, format_cell
 
 MIME_TYPE = "text/markdown"
 #: Characters of cell text in one view (~15k tokens): enough for most notebooks, never a flood.
@@ -46,7 +46,7 @@ def _fence(text: str) -> str:
     return f"{bar}\n{text}\n{bar}"
 
 
-def render(notebook: Notebook, limits: Limits, max_chars: int = MAX_VIEW_CHARS) -> str:
+async def render(notebook: Notebook, limits: Limits, max_chars: int = MAX_VIEW_CHARS) -> str:
     """The markdown view: a title, one line about the notebook, then each cell as the tools show it, fenced."""
     total = len(notebook)
     kernel = (notebook.metadata().get("kernelspec") or {}).get("name")
@@ -59,14 +59,17 @@ def render(notebook: Notebook, limits: Limits, max_chars: int = MAX_VIEW_CHARS) 
         " · ".join(about) + f'. Cell ids work with the notebook tools (pass path="{notebook.path}").',
     ]
     used = 0
+    budget = Budget()
     for index in range(total):
-        text, _images = format_cell(
+        text, _images = await format_cell(
             notebook,
             index,
+            notebook.cell(index),
             outputs="brief",
             max_source=limits.max_source_chars,
             max_output=limits.max_output_chars,
             max_image=limits.max_image_bytes,
+            budget=budget,
         )
         if used and used + len(text) > max_chars:
             parts.append(

@@ -22,7 +22,9 @@ You are working inside a live Jupyter server; a person may be watching the same 
 - Read in pages (read_notebook with start/limit, outputs='brief'), then read_cell for full outputs.
 - For small changes use edit_cell_source (exact snippet) instead of resending a whole cell.
 - execute_cell runs on the notebook's own kernel (shared with JupyterLab); long runs send progress and
-  a timeout interrupts the kernel. Use execute_code for quick checks that should not add cells.
+  a timeout interrupts the kernel. Use execute_code for quick checks that should not add cells, and
+  list_variables / inspect_variable to see the kernel's data without running cells.
+- Big outputs are cut in the middle: read_cell with offset pages through them, with pattern searches them.
 - People see you in JupyterLab as a collaborator, with your cursor where you work. use_notebook and
   read_notebook say which cell each person is in ("this cell" means that one). A result that starts with
   "Changed by others since your last call" lists what people or other agents changed: re-read those cells.
@@ -32,7 +34,7 @@ You are working inside a live Jupyter server; a person may be watching the same 
 """
 
 #: The modules whose ``@tool`` functions the server offers, in the order tools/list shows them.
-TOOL_MODULES = ("files", "notebooks", "reading", "editing", "history", "running", "kernels")
+TOOL_MODULES = ("files", "notebooks", "reading", "editing", "history", "running", "variables", "kernels")
 
 
 def build_server(services: Services, *, read_only: bool = False, disabled: frozenset[str] = frozenset()) -> MCPServer:
@@ -43,6 +45,7 @@ def build_server(services: Services, *, read_only: bool = False, disabled: froze
 
     from ..prompts import register_prompts
     from ..resources import register_resources
+    from .arguments import ArgumentCheck
     from .registry import TOOLS, per_call, selected
 
     for module in TOOL_MODULES:
@@ -67,6 +70,7 @@ def build_server(services: Services, *, read_only: bool = False, disabled: froze
     offered = selected(read_only=read_only, disabled=disabled)
     for spec in offered:
         server.add_tool(per_call(spec), name=spec.name, annotations=spec.annotations, structured_output=False)
+    server.middleware.append(ArgumentCheck(server))  # names arguments a call got wrong, in one line
     feed = register_resources(server, services, bus)
     register_prompts(server, offered=[spec.name for spec in offered], all_tools=TOOLS)
     return server

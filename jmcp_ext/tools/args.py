@@ -17,6 +17,9 @@ EDIT = ToolAnnotations(read_only_hint=False, destructive_hint=False, idempotent_
 DESTRUCTIVE = ToolAnnotations(read_only_hint=False, destructive_hint=True, open_world_hint=False)
 RUN = ToolAnnotations(read_only_hint=False, destructive_hint=False, open_world_hint=True)
 CONTROL = ToolAnnotations(read_only_hint=False, destructive_hint=False, open_world_hint=False)
+#: Runs jmcp's own code on the kernel, only to read its state (nothing changes, nothing is written). Not
+#: read-only: read-only mode promises that no code runs, and Jupyter counts any request as executing code.
+INSPECT = ToolAnnotations(read_only_hint=False, destructive_hint=False, idempotent_hint=True, open_world_hint=False)
 
 # --- arguments ----------------------------------------------------------------------------------------
 

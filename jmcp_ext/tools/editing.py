@@ -13,6 +13,7 @@ from pydantic import Field
 
 from ..errors import JmcpError
 from .args import DESTRUCTIVE, EDIT, AfterCellArg, CellArg, CellTypeArg, ForceArg, IndexArg, PathArg
+from .cell_text import edited_region
 from .cells import insert_new_cell, resolve_cell
 from .context import services_of
 from .notebook_call import OUTPUT_KINDS, SOURCE_KINDS, notebook_call
@@ -90,14 +91,27 @@ async def edit_cell_source(
                 f"The text occurs {len(starts)} times in cell {index}; include more context to make it unique, "
                 "or pass replace_all=true."
             )
+        chosen = starts if replace_all else starts[:1]
         # Replace from the end so earlier offsets stay valid.
-        for start in reversed(starts if replace_all else starts[:1]):
+        for start in reversed(chosen):
             notebook.replace_in_source(index, start, old, new)
         cell_id = notebook.cell_id(index)
         # Not marked as read: only the snippet was seen, and a person may have changed the rest of the cell.
         call.point_at(index, starts[0] + len(new))
-    replaced = len(starts) if replace_all else 1
-    return call.reply(f"Replaced {replaced} occurrence(s) in cell {index} (id={cell_id}) of {api_path}.")
+    edited, spans = _replaced(source, chosen, old, new)
+    text = f"Replaced {len(chosen)} occurrence(s) in cell {index} (id={cell_id}) of {api_path}; now:\n"
+    return call.reply(text + edited_region(edited, spans))
+
+
+def _replaced(source: str, starts: list[int], old: str, new: str) -> tuple[str, list[tuple[int, int]]]:
+    """The source after the replacements, and where the new text sits in it."""
+    shift = len(new) - len(old)
+    spans = [(start + n * shift, start + n * shift + len(new)) for n, start in enumerate(starts)]
+    pieces, last = [], 0
+    for start in starts:
+        pieces += [source[last:start], new]
+        last = start + len(old)
+    return "".join([*pieces, source[last:]]), spans
 
 
 def _occurrences(text: str, snippet: str) -> list[int]:

@@ -1,4 +1,4 @@
-"""Tools that run code on the notebook's kernel, streaming outputs into the cell as they arrive."""
+"""Tools that run code on the notebook's kernel, mirroring outputs into the cell as they arrive."""
 
 from __future__ import annotations
 
@@ -9,14 +9,19 @@ from mcp.server.mcpserver import Context
 from pydantic import Field
 
 from ..errors import JmcpError
-from ..kernels import OutputEvent
-from ..outputs import Content, render_outputs
+from ..kernels import KernelDied
+from ..outputs import Content, OutputList, render_outputs
 from .args import RUN, AfterCellArg, CellArg, IndexArg, PathArg, TimeoutArg
 from .cells import insert_new_cell, resolve_cell
 from .context import services_of
 from .notebook_call import notebook_call
 from .registry import tool
-from .runs import effective_timeout, heartbeat, result_blocks, run_cell, summary
+from .runs import CellCrashed, crash_error, effective_timeout, heartbeat, result_blocks, run_cell, summary
+
+
+def _more(cell: str) -> str:
+    """The truncation hint of a run's result: how to read the rest of the cell's outputs."""
+    return f"read the rest with read_cell({cell}, offset={{offset}}) or search it with read_cell({cell}, pattern=...)"
 
 
 @tool(RUN)
@@ -30,15 +35,11 @@ async def execute_cell(ctx: Context, cell: CellArg, path: PathArg = None, timeou
         cell_id = call.notebook.cell_id(index)
         call.point_at(index)
         execution = await run_cell(services, ctx, call.runner(), index, seconds)
-    return call.reply_blocks(
-        result_blocks(
-            summary(f"Cell {index} (id={cell_id})", execution, seconds),
-            execution,
-            services,
-            f"call read_cell({index}, max_chars=...) for more",
-            call.notebook,
-        )
+    label = f"Cell {index} (id={cell_id})"
+    blocks = await result_blocks(
+        summary(label, execution, seconds), execution, services, _more(f"'{cell_id}'"), call.notebook
     )
+    return call.reply_blocks(blocks)
 
 
 @tool(RUN)
@@ -58,26 +59,22 @@ async def insert_execute_code_cell(
         position, cell_id = insert_new_cell(call.notebook, source, "code", index, after_cell_id)
         call.saw([position])
         call.point_at(position)
-        execution = await run_cell(services, ctx, call.runner(), position, seconds)
-    return call.reply_blocks(
-        result_blocks(
-            summary(f"New cell {position} (id={cell_id})", execution, seconds),
-            execution,
-            services,
-            f"call read_cell('{cell_id}', max_chars=...) for more",
-            call.notebook,
-        )
+        label = f"New cell {position} (id={cell_id})"
+        execution = await run_cell(services, ctx, call.runner(), position, seconds, label=label)
+    blocks = await result_blocks(
+        summary(label, execution, seconds), execution, services, _more(f"'{cell_id}'"), call.notebook
     )
+    return call.reply_blocks(blocks)
 
 
 @tool(RUN)
 async def execute_code(
     ctx: Context,
-    code: Annotated[str, Field(description="Code to run; nothing is added to the notebook.")],
+    source: Annotated[str, Field(description="Code to run; nothing is added to the notebook.")],
     path: PathArg = None,
     timeout: TimeoutArg = None,
 ) -> list[Content]:
-    """Run code on the notebook's kernel without adding a cell (for inspection and quick checks)."""
+    """Run code on the notebook's kernel without adding a cell (for quick checks; see also list_variables)."""
     services = services_of(ctx)
     api_path = services.notebook_path(ctx, path)
     seconds = effective_timeout(services, timeout)
@@ -86,17 +83,23 @@ async def execute_code(
     # Opened for what others changed since the last call and for the agent's presence; no cell is touched.
     async with notebook_call(services, ctx, api_path) as call:
         kernel_id = await services.kernels.kernel_for(api_path)
-        async with heartbeat(ctx, services.limits.progress_interval, "code") as state:
-
-            def on_event(event: OutputEvent) -> None:
-                state["outputs"] += 1
-
-            execution = await services.kernels.execute(
-                kernel_id, code, timeout=seconds, on_event=on_event, store_history=False
-            )
-    return call.reply_blocks(
-        result_blocks(summary("Code", execution, seconds), execution, services, "print less, or slice it")
+        model = OutputList()
+        try:
+            async with heartbeat(ctx, services.limits.progress_interval, "code", model):
+                execution = await services.kernels.execute(
+                    kernel_id, source, timeout=seconds, store_history=False, model=model
+                )
+        except KernelDied as died:
+            raise crash_error("Code", died, services) from None
+    # Code outside the history has no prompt number of its own (the kernel reports its current count).
+    execution.execution_count = None
+    for output in execution.outputs:
+        if output.get("output_type") == "execute_result":
+            output["execution_count"] = None
+    blocks = await result_blocks(
+        summary("Code", execution, seconds), execution, services, "print less, or slice it (nothing was stored)"
     )
+    return call.reply_blocks(blocks)
 
 
 @tool(RUN)
@@ -119,8 +122,12 @@ async def run_all_cells(
             if index is None:
                 continue  # deleted meanwhile
             call.point_at(index)
-            execution = await run_cell(services, ctx, call.runner(), index, seconds)
-            with contextlib.suppress(Exception):
+            try:
+                execution = await run_cell(services, ctx, call.runner(), index, seconds)
+            except CellCrashed as crashed:
+                lines.append(f"{crashed}\nStopped at cell {index}: the kernel restarted, so later cells were not run.")
+                break
+            with _quiet():
                 await ctx.report_progress(number, len(ids), f"ran cell {index}")
             brief = render_outputs(execution.outputs, mode="brief").text
             lines.append(summary(f"Cell {index} (id={cell_id})", execution, seconds) + (f"\n{brief}" if brief else ""))
@@ -130,3 +137,7 @@ async def run_all_cells(
     if not lines:
         return call.reply(f"{api_path} has no code cells.")
     return call.reply("\n".join(lines))
+
+
+def _quiet() -> contextlib.AbstractContextManager[None]:
+    return contextlib.suppress(Exception)

@@ -18,7 +18,7 @@ EXPECTED_TOOLS = {
     "insert_cell", "overwrite_cell_source", "edit_cell_source", "delete_cells", "move_cell", "clear_outputs",
     "undo", "redo",
     "execute_cell", "insert_execute_code_cell", "execute_code", "run_all_cells",
-    "list_kernels", "restart_kernel", "interrupt_kernel",
+    "list_variables", "inspect_variable", "list_kernels", "restart_kernel", "interrupt_kernel",
 }  # fmt: skip
 
 
@@ -151,7 +151,7 @@ async def test_non_root_base_url(tmp_path: Path) -> None:
             await call(client, "create_notebook", path="b.ipynb")
             await call(client, "insert_cell", source="x = 41 + 1")
             assert "Out" not in await call(client, "execute_cell", cell=0)
-            assert "42" in await call(client, "execute_code", code="x")
+            assert "42" in await call(client, "execute_code", source="x")
         response = httpx2.post(srv.mcp_url, headers=JSON_HEADERS, content=json.dumps(INIT))
         assert response.status_code == 401
 

@@ -64,7 +64,7 @@ async def test_timeout_interrupts_and_returns_what_arrived(server: JupyterServer
         assert "timed out after 2 s" in text and "started\n" in text and "\nnever\n" not in text
         assert "KeyboardInterrupt" in text
         # The kernel is free again.
-        assert "Out" in await call(client, "execute_code", code="'alive'", timeout=20)
+        assert (await call(client, "execute_code", source="'alive'", timeout=20)).endswith("\n'alive'")
 
 
 async def test_progress_notifications_arrive_before_the_result(server: JupyterServer, nb_name: str) -> None:
@@ -76,7 +76,7 @@ async def test_progress_notifications_arrive_before_the_result(server: JupyterSe
     async with mcp_client(server.mcp_url, server.token) as client:
         await call(client, "create_notebook", path=nb_name)
         result = await client.call_tool(
-            "execute_code", {"code": "import time; time.sleep(1.5); print('done')"}, progress_callback=on_progress
+            "execute_code", {"source": "import time; time.sleep(1.5); print('done')"}, progress_callback=on_progress
         )
         finished = time.monotonic()
     assert "done" in text_of(result)
@@ -102,7 +102,7 @@ async def test_client_cancellation_interrupts_the_kernel(server: JupyterServer, 
             tasks.cancel_scope.cancel()
         assert not returned, f"the call should have been cancelled: {returned}"
         # Had the kernel not been interrupted, it would still be sleeping and this would time out.
-        text = await call(client, "execute_code", code="'free'", timeout=20)
+        text = await call(client, "execute_code", source="'free'", timeout=20)
         assert "ran" in text and "'free'" in text
         cell = await call(client, "read_cell", cell=0)
         assert "before" in cell  # outputs that arrived before the cancel stay in the cell
@@ -130,7 +130,7 @@ async def test_execute_code_adds_no_cell_and_keeps_counts(server: JupyterServer,
         await call(client, "create_notebook", path=nb_name)
         await call(client, "insert_cell", source="x = 3")
         await call(client, "execute_cell", cell=0)
-        assert "9" in await call(client, "execute_code", code="x ** 2")
+        assert "9" in await call(client, "execute_code", source="x ** 2")
         page = await call(client, "read_notebook")
         assert "1 cells" in page
         assert "execution_count=1" in page
@@ -143,9 +143,9 @@ async def test_kernel_tools(server: JupyterServer, nb_name: str) -> None:
         await call(client, "use_notebook", path=nb_name)
         listing = await call(client, "list_kernels")
         assert nb_name in listing and "python3" in listing and "[default]" in listing
-        await call(client, "execute_code", code="y = 1")
+        await call(client, "execute_code", source="y = 1")
         assert "restarted" in await call(client, "restart_kernel")
-        assert "NameError" in await call(client, "execute_code", code="y")
+        assert "NameError" in await call(client, "execute_code", source="y")
         assert "interrupted" in await call(client, "interrupt_kernel")
         assert "not running" in await call_error(client, "restart_kernel", kernel_id="no-such-kernel")
 
@@ -159,7 +159,7 @@ async def test_kernel_death_during_execution_is_reported(server: JupyterServer, 
         assert "kernel died" in message
         assert time.monotonic() - started < 30
         # The cell is not left marked as running, and the (restarted) kernel works again.
-        text = await call(client, "execute_code", code="'back'", timeout=60)
+        text = await call(client, "execute_code", source="'back'", timeout=60)
         assert "'back'" in text
 
 

@@ -23,7 +23,7 @@ from jmcp_ext.permissions import (
 )
 from tests.trust.authorizers import AsyncDenyWrite, DenyExecute, DenyReadContents, DenyWrite
 
-PLANNED = {"list_variables", "inspect_variable"}
+PLANNED: set[str] = set()
 ACTIONS = {"read", "write", "execute"}
 RESOURCES = {"contents", "kernels", "sessions", "kernelspecs"}
 

@@ -11,7 +11,8 @@ import pytest
 
 from jmcp_ext.gateway import GatewayConnectionLost
 from jmcp_ext.kernels import execution
-from jmcp_ext.kernels.execution import Execution, KernelDied, OutputEvent, execute
+from jmcp_ext.kernels.execution import DisplayUpdate, Execution, KernelDied, OutputEvent, execute
+from jmcp_ext.outputs import Append, Clear, OutputList, Replace, StreamEdit
 
 _ids = itertools.count()
 
@@ -31,9 +32,10 @@ class FakeClient:
         self.sent: list[tuple[str, dict[str, Any]]] = []
         self.last_request = ""
 
-    def execute(self, code: str, *, store_history: bool, allow_stdin: bool, stop_on_error: bool) -> str:
+    def execute(self, code: str, *, silent: bool, store_history: bool, allow_stdin: bool, stop_on_error: bool) -> str:
         msg_id = self.last_request = f"req-{next(_ids)}"
-        self.sent.append((code, {"store_history": store_history, "allow_stdin": allow_stdin}))
+        sent = {"store_history": store_history, "allow_stdin": allow_stdin}
+        self.sent.append((code, {**sent, "silent": True} if silent else sent))
         for item in self._script(msg_id):
             self.iopub.put_nowait(item)
         self.shell.put_nowait(msg("execute_reply", msg_id, **self._reply))
@@ -97,17 +99,25 @@ def stream(text: str, name: str = "stdout") -> dict[str, Any]:
     return msg("stream", None, name=name, text=text)
 
 
-async def run(client: FakeClient, control: FakeControl | None = None, **kwargs: Any) -> tuple[Execution, list[Any]]:
-    events: list[OutputEvent] = []
+async def run(
+    client: FakeClient, control: FakeControl | None = None, **kwargs: Any
+) -> tuple[Execution, list[OutputEvent]]:
+    """Execute on the fake; returns the result and the events (flattened; one batch per message)."""
+    batches: list[list[OutputEvent]] = []
     result = await execute(
         client,
         control or FakeControl(client),
         "code",
         timeout=kwargs.pop("timeout", 5),
-        on_event=events.append,
+        on_event=batches.append,
         **kwargs,
     )
-    return result, events
+    assert all(batches), "no empty batches are sent"
+    return result, [event for batch in batches for event in batch]
+
+
+def kinds(events: list[OutputEvent]) -> list[str]:
+    return [type(event).__name__ for event in events]
 
 
 async def test_streams_merge_and_results_keep_their_count() -> None:
@@ -122,7 +132,8 @@ async def test_streams_merge_and_results_keep_their_count() -> None:
     assert result.outputs[0] == {"output_type": "stream", "name": "stdout", "text": "ab"}
     assert result.outputs[1]["name"] == "stderr"
     assert result.outputs[2]["data"] == {"text/plain": "42"}
-    assert [e[0] for e in events] == ["stream", "stream", "stream", "output"]
+    assert kinds(events) == ["Append", "StreamEdit", "Append", "Append"]
+    assert events[1] == StreamEdit(0, 1, "b")
     assert client.sent == [("code", {"store_history": True, "allow_stdin": False})]
 
 
@@ -157,7 +168,7 @@ async def test_clear_output_waits_for_the_next_output_when_asked() -> None:
     )
     result, events = await run(client)
     assert result.outputs == []
-    assert [e[0] for e in events] == ["stream", "clear", "stream", "clear"]
+    assert kinds(events) == ["Append", "Clear", "Append", "Clear"]
     client = FakeClient(ran(stream("frame 1"), msg("clear_output", None, wait=True)))
     result, _ = await run(client)
     assert [o["text"] for o in result.outputs] == ["frame 1"]  # nothing came after: nothing cleared
@@ -214,3 +225,103 @@ async def test_sessionless_code_can_stay_out_of_the_history() -> None:
     client = FakeClient(ran())
     await run(client, store_history=False)
     assert client.sent[0][1]["store_history"] is False
+
+
+def display(text: str, display_id: str, msg_type: str = "display_data") -> dict[str, Any]:
+    content = {"data": {"text/plain": repr(text)}, "metadata": {}, "transient": {"display_id": display_id}}
+    return msg(msg_type, None, **content)
+
+
+async def test_a_display_update_replaces_the_output_in_place_and_is_announced() -> None:
+    # h = display('starting', display_id=True); print('x'); h.update('progress 3/3')
+    client = FakeClient(
+        ran(display("starting", "d1"), stream("x\n"), display("progress 3/3", "d1", "update_display_data"))
+    )
+    result, events = await run(client)
+    assert [o.get("data", {}).get("text/plain") or o.get("text") for o in result.outputs] == ["'progress 3/3'", "x\n"]
+    # Any display with an id is announced first: an earlier cell may show the same id (JupyterLab updates it).
+    assert kinds(events) == ["DisplayUpdate", "Append", "Append", "DisplayUpdate", "Replace"]
+    update = events[3]
+    assert isinstance(update, DisplayUpdate) and update.display_id == "d1"
+    assert update.output == {"output_type": "display_data", "data": {"text/plain": "'progress 3/3'"}, "metadata": {}}
+    assert events[4] == Replace(0, result.outputs[0])
+
+
+async def test_an_update_of_a_display_from_an_earlier_cell_changes_no_output_here() -> None:
+    # The earlier cell's display is the caller's to update (it gets the DisplayUpdate).
+    client = FakeClient(ran(display("done", "elsewhere", "update_display_data")))
+    result, events = await run(client)
+    assert result.outputs == []
+    assert kinds(events) == ["DisplayUpdate"]
+
+
+async def test_carriage_returns_reach_the_result_and_the_events_as_edits() -> None:
+    frames = [stream(f"\rtrain: {i * 10:3d}%") for i in range(11)] + [stream("\n")]
+    result, events = await run(FakeClient(ran(*frames)))
+    assert result.outputs == [{"output_type": "stream", "name": "stdout", "text": "train: 100%\n"}]
+    mirror = ""
+    for event in events:
+        match event:
+            case Append(output):
+                mirror = output["text"]
+            case StreamEdit(_, start, text, removed):
+                assert mirror[start:] == removed
+                mirror = mirror[:start] + text
+    assert mirror == "train: 100%\n"
+
+
+async def test_clear_output_wait_in_a_loop_leaves_the_last_frame() -> None:
+    body = []
+    for i in range(3):
+        body += [msg("clear_output", None, wait=True), msg("display_data", None, data={"text/plain": f"'{i}'"})]
+    result, events = await run(FakeClient(ran(*body)))
+    assert [o["data"]["text/plain"] for o in result.outputs] == ["'2'"]
+    assert kinds(events) == ["Append", "Clear", "Append", "Clear", "Append"]  # nothing to clear at first
+
+
+async def test_a_kernel_death_keeps_what_was_printed_before_it() -> None:
+    def script(msg_id: str) -> list[dict[str, Any]]:
+        return [
+            msg("status", msg_id, execution_state="busy"),
+            msg("stream", msg_id, name="stdout", text="loaded 3 files\n"),
+            msg("status", None, execution_state="restarting"),
+        ]
+
+    with pytest.raises(KernelDied) as died:
+        await run(FakeClient(script))
+    assert died.value.partial.outputs == [{"output_type": "stream", "name": "stdout", "text": "loaded 3 files\n"}]
+
+
+async def test_a_model_given_by_the_caller_follows_the_run() -> None:
+    model = OutputList()
+    seen: list[int] = []
+
+    def on_event(events: list[OutputEvent]) -> None:
+        seen.append(len(model))  # the caller's model is current when its events arrive
+
+    client = FakeClient(ran(stream("a\n"), display("x", "d")))
+    await execute(client, FakeControl(client), "code", timeout=5, on_event=on_event, model=model)
+    assert seen == [1, 2] and model.stream_line() is None
+
+
+async def test_a_silent_request_the_kernel_never_took_up_is_not_interrupted() -> None:
+    # The kernel is busy with someone else's code: leave the request queued, never interrupt their cell.
+    client = FakeClient(lambda msg_id: [])
+    control = FakeControl(client)
+    result, _ = await run(client, control, timeout=0.2, silent=True)
+    assert result.status == "timeout" and control.interrupts == 0
+    assert client.sent[0][1] == {"store_history": False, "allow_stdin": False, "silent": True}
+
+
+async def test_a_silent_request_that_hangs_is_interrupted() -> None:
+    client = FakeClient(lambda msg_id: [msg("status", msg_id, execution_state="busy")])
+    control = FakeControl(client)
+    result, _ = await run(client, control, timeout=0.2, silent=True)
+    assert result.status == "timeout" and control.interrupts == 1
+
+
+async def test_clear_now_then_more_output_shows_only_the_new_output() -> None:
+    client = FakeClient(ran(stream("old\n"), msg("clear_output", None, wait=False), stream("new\n")))
+    result, events = await run(client)
+    assert [o["text"] for o in result.outputs] == ["new\n"]
+    assert events[1] == Clear()

@@ -35,7 +35,8 @@ def mirror(changes: list[Change], outputs: list[dict[str, Any]]) -> list[dict[st
                 outputs.append(dict(output))
             case Replace(index, output):
                 outputs[index] = dict(output)
-            case StreamEdit(index, start, text):
+            case StreamEdit(index, start, text, removed):
+                assert outputs[index]["text"][start:] == removed  # a live cell cuts exactly this from its end
                 outputs[index] = {**outputs[index], "text": outputs[index]["text"][:start] + text}
     return outputs
 
@@ -64,6 +65,16 @@ def test_update_replaces_every_output_with_that_id_and_ignores_unknown_ids() -> 
     assert model.apply("update_display_data", display("nobody", "missing")) == []
 
 
+def test_a_display_with_an_id_already_shown_updates_the_earlier_output_too() -> None:
+    # display('a', display_id='d'); display('b', display_id='d'): JupyterLab shows 'b' twice.
+    model = OutputList()
+    changes = model.apply("display_data", display("a", "d"))
+    changes += model.apply("display_data", display("b", "d"))
+    assert [o["data"]["text/plain"] for o in model.outputs] == ["'b'", "'b'"]
+    assert model.display_ids() == {"d": [0, 1]}
+    assert mirror(changes, []) == model.outputs
+
+
 def test_a_stream_around_a_display_update_stays_one_output() -> None:
     # Only added outputs end a stream; an update in place does not (JupyterLab's _lastStreamName).
     model = OutputList()
@@ -87,7 +98,7 @@ def test_streams_merge_by_name_and_apply_carriage_returns() -> None:
         ("stderr", "warning\n"),
         ("stdout", "done\n"),
     ]
-    assert changes[1] == StreamEdit(0, 0, "50%")  # only the changed part goes into the live cell
+    assert changes[1] == StreamEdit(0, 0, "50%", removed="0%")  # only the changed part goes into the live cell
     assert mirror(changes, []) == model.outputs
 
 

@@ -39,7 +39,7 @@ def test_search_gives_line_numbers_context_and_offsets() -> None:
     assert lines[0] == "[2 matching lines for '^step 50[05]:']"
     start = TEXT.index("step 499:")
     assert lines[1:5] == [
-        f"-- offset {start:,}",
+        f"-- offset {start}",
         "500- step 499: loss 0.0020",
         "501: step 500: loss 0.0020",
         "502- step 501: loss 0.0020",
@@ -58,3 +58,17 @@ def test_search_limits_matches_and_rejects_bad_patterns() -> None:
 def test_search_is_one_entry_per_line_even_for_empty_matches() -> None:
     result = search_text("a\nb\n", "x*", context=0)
     assert result.split("\n")[1:] == ["-- offset 0", "1: a", "2: b", "3: "]
+
+
+def test_a_catastrophic_pattern_is_stopped_in_time() -> None:
+    import time
+
+    text = "a" * 30 + "!\n"  # (a|aa)+$ tries every way to split the a's before failing at the "!"
+    started = time.monotonic()
+    with pytest.raises(PatternError, match="took too long"):
+        search_text(text * 10, r"(a|aa)+$", seconds=0.5)
+    assert time.monotonic() - started < 5  # the regex module checks its clock now and then, not exactly
+
+
+def test_regex_features_beyond_plain_words_work() -> None:
+    assert "1: step 0: loss 1.0000" in search_text(TEXT, r"(?i)STEP \d: LOSS 1\.0+$", context=0)

@@ -98,8 +98,9 @@ def test_write_reports_the_edit_that_turns_the_old_text_into_the_new(messages: l
     for message in messages:
         edit = stream.write(message)
         if edit is not None:
-            start, tail = edit
+            start, tail, removed = edit
             assert 0 <= start <= len(mirror)
+            assert mirror[start:] == removed  # what a live mirror cuts from its end
             mirror = mirror[:start] + tail
         assert mirror == stream.text
 
