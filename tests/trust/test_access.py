@@ -28,6 +28,7 @@ from tests.trust.authorizers import AsyncDenyWrite, DenyExecute, DenyReadContent
 
 EDITING = {"insert_cell", "edit_cell_source", "delete_cells", "move_cell", "overwrite_cell_source", "clear_outputs"}
 RUNNING = {"execute_cell", "insert_execute_code_cell", "run_all_cells", "execute_code"}
+INSPECTING = {"list_variables", "inspect_variable"}  # they run (silent) code on the kernel to read it
 
 
 class Asked:
@@ -93,9 +94,10 @@ async def test_tools_list_leaves_out_exactly_the_tools_whose_pairs_are_refused()
     writing |= {"undo", "redo"}  # they change the notebook back
     assert names == set(TOOLS) - writing
     async with mcp(DenyExecute()) as (client, _):
-        assert await listed(client) == set(TOOLS) - RUNNING
+        assert await listed(client) == set(TOOLS) - RUNNING - INSPECTING
     async with mcp(DenyReadContents()) as (client, _):
-        assert await listed(client) == {"list_kernels", "restart_kernel", "interrupt_kernel"}
+        # Reading a kernel's variables is a kernel operation (sessions and channels), not a contents read.
+        assert await listed(client) == {"list_kernels", "restart_kernel", "interrupt_kernel"} | INSPECTING
 
 
 async def test_a_refused_call_is_a_tool_error_naming_the_permission_and_the_tool_never_runs() -> None:
