@@ -27,10 +27,10 @@ def _target(path: str | None) -> str:
     if path:
         return f"Call use_notebook(path={path!r}): it becomes this session's notebook and attaches to its kernel."
     return (
-        "Call list_notebooks: it shows the notebooks open in JupyterLab (a live room or a kernel) and this "
-        "session's active one. Take the active one, else the only open one; if several are open, ask which (do "
-        "not guess). Call use_notebook(path) with it: it attaches to the kernel JupyterLab uses, with the "
-        "person's variables."
+        "Call list_notebooks: it shows the notebooks open in JupyterLab (a live room or a kernel), this "
+        "session's active one, and which cell each person is in. Take the one the person is in, else the active "
+        "one, else the only open one; if that leaves several, ask which (do not guess). Call use_notebook(path) "
+        "with it: it attaches to the kernel JupyterLab uses, with the person's variables."
     )
 
 
@@ -44,11 +44,12 @@ Work on the Jupyter notebook the person has open in JupyterLab; they see your ed
 1. {_target(None)}
 2. Read it with read_notebook (outputs="brief"; page with start when it is long) and read_cell for one cell's \
 full outputs.
-3. {goal}
+3. {goal} "This cell" means the cell use_notebook and read_notebook say the person is in.
 Edit with edit_cell_source (exact snippet replacement; text typed elsewhere in the cell is kept) or \
-overwrite_cell_source, add cells with insert_cell, run them with execute_cell, and use execute_code for checks \
-that should leave no cell behind. Address cells by id. Do not rewrite a cell the person is typing in, and say \
-what you changed."""
+overwrite_cell_source, add cells with insert_cell, run them with execute_cell, look at the kernel's data with \
+list_variables and inspect_variable, and use execute_code for checks that should leave no cell behind. Address \
+cells by id. A result that starts with what others changed means the person edited: re-read those cells before \
+changing them. Say what you changed; undo takes back your last change if the person asks."""
 
 
 def fix_error(
@@ -97,11 +98,11 @@ def explore_dataframe(
     return f"""\
 Explore the pandas DataFrame `{v}` in a Jupyter notebook's kernel.
 1. {_target(path)}
-2. Inspect it with execute_code, which runs in the notebook's kernel without adding cells: `{v}.shape`, \
-`{v}.dtypes`, `{v}.head()`, `{v}.describe(include="all")`, `{v}.isna().sum()` and `{v}.nunique()`. Keep each \
-output short (print summaries, not whole frames).
-3. If `{v}` is not defined, the cell that creates it has not run: find it with read_notebook and run it with \
-execute_cell.
+2. Call inspect_variable(name={v!r}): shape, dtypes, missing values and the first rows, read from the kernel \
+without adding cells. Then look further with execute_code (also cell-free): `{v}.describe(include="all")`, \
+`{v}.nunique()`, value counts of interesting columns. Keep each output short (summaries, not whole frames).
+3. If `{v}` is not defined (list_variables shows what is), the cell that creates it has not run: find it with \
+read_notebook and run it with execute_cell.
 4. Sum up: size, columns and types, missing values, notable distributions or oddities, and next steps worth taking.
 5. Only if the person asks, add the findings to the notebook: a markdown cell with insert_cell, or a plot with \
 insert_execute_code_cell."""
