@@ -50,6 +50,14 @@ class JMCPExtension(ExtensionApp):
         help="Seconds after which an idle MCP session is closed (the client re-initialises).",
     )
     max_sessions = Int(1000, config=True, help="Maximum number of concurrent MCP sessions.")
+    build_at_start = Bool(
+        False,
+        config=True,
+        help=(
+            "Build the MCP server as soon as the extension starts instead of on the first /mcp request "
+            "(`jmcp start` sets it: it is about to wait for /mcp/healthz anyway)."
+        ),
+    )
 
     def options(self) -> Options:
         limits = Limits(
@@ -79,6 +87,8 @@ class JMCPExtension(ExtensionApp):
 
     async def _start_jupyter_server_extension(self, serverapp: object) -> None:
         self.runtime.start()
+        if self.build_at_start:
+            self.runtime.request_build()
 
     async def stop_extension(self) -> None:
         await self.runtime.stop()
