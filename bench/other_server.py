@@ -6,7 +6,6 @@ It is never installed in the main environment (it registers ``/mcp`` too). ``pyt
 
 from __future__ import annotations
 
-import json
 import os
 import secrets
 import subprocess
@@ -14,7 +13,6 @@ import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import httpx2
 
@@ -135,40 +133,3 @@ class OtherServer:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait(timeout=5)
-
-
-class OtherClient:
-    """JSON-RPC over POST to its ``/mcp`` endpoint (it answers each request with one JSON body)."""
-
-    def __init__(self, server: OtherServer, http: httpx2.AsyncClient) -> None:
-        self._server = server
-        self._http = http
-        self._next = 0
-
-    async def rpc(self, method: str, params: dict[str, Any] | None = None) -> Any:
-        self._next += 1
-        body = {"jsonrpc": "2.0", "id": self._next, "method": method, "params": params or {}}
-        response = await self._http.post(
-            f"{self._server.url}mcp",
-            content=json.dumps(body),
-            headers={
-                **self._server.headers,
-                "Content-Type": "application/json",
-                "Accept": "application/json, text/event-stream",
-            },
-        )
-        response.raise_for_status()
-        text = response.text
-        if text.startswith("event:") or text.startswith("data:"):
-            text = next(line[5:] for line in text.splitlines() if line.startswith("data:"))
-        answer = json.loads(text)
-        if "error" in answer:
-            raise RuntimeError(f"{method}: {answer['error']}")
-        return answer["result"]
-
-    async def call(self, tool: str, **arguments: Any) -> str:
-        result = await self.rpc("tools/call", {"name": tool, "arguments": arguments})
-        text = "\n".join(block.get("text", "") for block in result.get("content", []))
-        if result.get("isError"):
-            raise RuntimeError(f"{tool} failed: {text[:500]}")
-        return text

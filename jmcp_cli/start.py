@@ -19,7 +19,7 @@ from .errors import PortInUseError, ServerStartError
 
 STARTUP_TIMEOUT = 90.0
 SHUTDOWN_TIMEOUT = 20.0
-POLL_INTERVAL = 0.2
+POLL_INTERVAL = 0.05
 
 
 @dataclass(frozen=True)
@@ -76,12 +76,14 @@ def build_argv(opts: StartOptions, python: str = sys.executable) -> list[str]:
     argv = [
         python,
         "-m",
-        "jupyterlab",
+        # JupyterLab, with the MCP SDK importing meanwhile (see jmcp_ext/preload.py): jmcp start waits for it.
+        "jmcp_ext.preload",
         f"--ServerApp.ip={opts.ip}",
         f"--ServerApp.port={opts.port}",
         "--ServerApp.port_retries=0",
         f"{EXTENSIONS_TRAIT}={extensions!r}",
         f"--ServerApp.open_browser={opts.open_browser}",
+        "--JMCPExtension.build_at_start=True",
     ]
     if opts.notebook_dir is not None:
         argv.append(f"--ServerApp.root_dir={opts.notebook_dir}")

@@ -83,6 +83,14 @@ class JMCPExtension(ExtensionApp):
         help="Make File > Revert Notebook to Checkpoint update a notebook that is open with collaboration on "
         "(without it the tab keeps the old content and autosave writes it back).",
     )
+    build_at_start = Bool(
+        False,
+        config=True,
+        help=(
+            "Build the MCP server as soon as the extension starts instead of on the first /mcp request "
+            "(`jmcp start` sets it: it is about to wait for /mcp/healthz anyway)."
+        ),
+    )
 
     def options(self) -> Options:
         limits = Limits(
@@ -130,6 +138,8 @@ class JMCPExtension(ExtensionApp):
         if self.live_checkpoint_revert:
             install_live_revert(self.serverapp, self.log)
         self.runtime.start()
+        if self.build_at_start:
+            self.runtime.request_build()
 
     async def stop_extension(self) -> None:
         await self.runtime.stop()

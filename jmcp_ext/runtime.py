@@ -10,10 +10,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import threading
+import time
 from logging import Logger
 from typing import TYPE_CHECKING, Any
 
 from ._version import __version__
+from .json_answers import json_answers
 from .options import Options
 from .sessions import ASGIApp, Sessions
 
@@ -113,6 +115,7 @@ class McpRuntime:
         stopping.cancel()
         if self._stopping.is_set():
             return
+        started = time.monotonic()
         try:
             # In a thread, so the server keeps answering while the SDK's modules load.
             session_manager = await asyncio.to_thread(self._build)
@@ -121,8 +124,9 @@ class McpRuntime:
             return
         # The manager's run() must be entered once and stay open for the server's whole life.
         async with session_manager.run():
-            self._app = self.sessions.tracking(session_manager.handle_request)
+            self._app = self.sessions.tracking(json_answers(session_manager.handle_request))
             self._ready.set()
+            self._log.info("jmcp: MCP endpoint ready (built in %.2f s)", time.monotonic() - started)
             await self._stopping.wait()
         self._app = None
 

@@ -1,0 +1,71 @@
+"""Start-up: a plain server builds the MCP endpoint only when asked; ``jmcp start``'s way builds it at once."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx2
+
+from tests.support import STARTUP_TIMEOUT, JupyterServer, isolated_env
+
+READY_LINE = "jmcp: MCP endpoint ready"
+
+
+class LabOnly(JupyterServer):
+    """A server considered started once Jupyter answers: /mcp/healthz would itself ask for the build."""
+
+    def wait_healthy(self, timeout: float = STARTUP_TIMEOUT) -> dict[str, object]:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            assert self.proc is not None and self.proc.poll() is None, self.log()
+            try:
+                if httpx2.get(f"{self.url}api/status", headers=self.headers, timeout=2).status_code == 200:
+                    return {}
+            except httpx2.HTTPError:
+                pass
+            time.sleep(0.05)
+        raise TimeoutError(f"Jupyter did not answer within {timeout} s:\n{self.log()}")
+
+
+def wait_for_log(server: JupyterServer, text: str, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while text not in server.log():
+        assert time.monotonic() < deadline, f"{text!r} never logged:\n{server.log()}"
+        time.sleep(0.05)
+
+
+def test_a_plain_server_builds_the_endpoint_only_when_asked(tmp_path: Path) -> None:
+    server = LabOnly(root=tmp_path / "root", home=tmp_path / "home").start()
+    try:
+        assert READY_LINE not in server.log()
+        # The first health check is what asks for the build, so it cannot have finished yet.
+        assert httpx2.get(f"{server.mcp_url}/healthz", timeout=10).json()["status"] == "starting"
+        wait_for_log(server, READY_LINE)
+    finally:
+        server.stop()
+
+
+def test_build_at_start_builds_without_any_mcp_request(tmp_path: Path) -> None:
+    server = LabOnly(
+        root=tmp_path / "root", home=tmp_path / "home", args=["--JMCPExtension.build_at_start=True"]
+    ).start()
+    try:
+        wait_for_log(server, READY_LINE)  # this test sends no /mcp request before
+        assert httpx2.get(f"{server.mcp_url}/healthz", timeout=10).json()["status"] == "ok"
+    finally:
+        server.stop()
+
+
+def test_the_preload_launcher_runs_jupyterlab_with_its_arguments(tmp_path: Path) -> None:
+    env = isolated_env(tmp_path / "home")
+    lab = subprocess.run(
+        [sys.executable, "-m", "jupyterlab", "--version"], env=env, capture_output=True, text=True, timeout=120
+    )
+    launched = subprocess.run(
+        [sys.executable, "-m", "jmcp_ext.preload", "--version"], env=env, capture_output=True, text=True, timeout=120
+    )
+    assert launched.returncode == 0, launched.stderr
+    assert launched.stdout == lab.stdout and lab.stdout.strip()
