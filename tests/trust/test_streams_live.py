@@ -145,7 +145,7 @@ async def test_a_reused_in_flight_request_id_is_refused_and_the_first_call_compl
 async def test_the_event_store_stays_within_its_budget_under_load_and_is_freed_when_sessions_end(
     tmp_path: Path,
 ) -> None:
-    budget, per_session, sessions, calls = 256 * 1024, 64 * 1024, 6, 20
+    budget, per_session, sessions, calls = 256 * 1024, 64 * 1024, 6, 60  # long enough to sample it often
     big = "# " + "x" * 16_000  # each read_cell answer is one ~16 KB event
     args = (
         f"--JMCPExtension.event_store_max_bytes={budget}",
