@@ -190,7 +190,7 @@ async def test_quick_calls_get_json_and_still_validate(server: JupyterServer, nb
         assert (await call(client, "execute_code", code="1+1", path=nb_name)).endswith("\n2")
         # The SDK still validates arguments and reports tool errors, in the JSON answer.
         invalid = await client.call_tool("execute_code", {"code": 12, "path": nb_name})
-        assert invalid.is_error and "argument 'source': input should be a valid string" in text_of(invalid)
+        assert invalid.is_error and "argument 'source': input should be a valid string" in text_of(invalid).lower()
         missing = await client.call_tool("read_cell", {"path": "no-such.ipynb", "cell": 0})
         assert missing.is_error and "no-such.ipynb" in text_of(missing)
     assert tool_calls(answers) and all(ct.startswith("application/json") for ct in tool_calls(answers)), answers
