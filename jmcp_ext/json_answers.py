@@ -35,7 +35,7 @@ _SSE = b"text/event-stream"
 _STREAM_ONLY = {b"content-type", b"content-length", b"cache-control", b"connection", b"x-accel-buffering"}
 #: How long an SSE answer is held back waiting to see whether it is a lone response. Past it the stream is
 #: committed, so that a long call's client has an event id to resume from if its connection drops.
-HOLD_SECONDS = 0.2
+HOLD_SECONDS = 1.0
 
 
 def json_answers(app: ASGIApp) -> ASGIApp:

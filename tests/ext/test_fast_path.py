@@ -12,6 +12,7 @@ import anyio
 import httpx2
 import pytest
 
+from jmcp_ext import json_answers as json_answers_module
 from jmcp_ext.json_answers import json_answers
 from tests.support import INIT, JSON_HEADERS, JupyterServer, call, text_of
 
@@ -123,6 +124,35 @@ async def test_a_notification_first_commits_the_stream_while_the_call_runs() -> 
     assert [m["body"] for m in sent[3:]] == [event(RESPONSE, "2")["body"], b""]
 
 
+async def test_a_call_still_running_after_the_hold_gets_its_stream_and_resumption_id(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(json_answers_module, "HOLD_SECONDS", 0.05)
+    opened = asyncio.Event()
+    release = asyncio.Event()
+    sent: list[dict[str, Any]] = []
+
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        await send(SSE_START)
+        await send(PRIMING)
+        await release.wait()  # a long call that sends nothing for a while
+        await send(event(RESPONSE, "1"))
+        await send(END)
+
+    async def send(message: Any) -> None:
+        sent.append(message)
+        if message is PRIMING:
+            opened.set()
+
+    task = asyncio.create_task(json_answers(app)({"type": "http", "method": "POST"}, _never, send))
+    # Without the hold's end the client would have no event id to resume from if the connection dropped now.
+    await asyncio.wait_for(opened.wait(), timeout=5)
+    assert sent == [SSE_START, PRIMING]
+    release.set()
+    await asyncio.wait_for(task, timeout=5)
+    assert body_of(sent) == PRIMING["body"] + event(RESPONSE, "1")["body"]
+
+
 @pytest.mark.parametrize("first", [PING, event(ELICIT)], ids=["keepalive-ping", "request-to-the-client"])
 async def test_anything_but_the_response_commits_the_stream(first: dict[str, Any]) -> None:
     sent = await through([SSE_START, first, event(RESPONSE), END])
@@ -187,13 +217,19 @@ def tool_calls(answers: list[tuple[str, str]]) -> list[str]:
 async def test_quick_calls_get_json_and_still_validate(server: JupyterServer, nb_name: str, mode: str) -> None:
     async with recording_client(server, mode) as (client, answers):
         await call(client, "create_notebook", path=nb_name)
+        # Starting the kernel and connecting to it can take longer than an answer is held back (such a call
+        # streams, so that it can be resumed): warm up first.
+        await call(client, "use_notebook", path=nb_name)
+        await call(client, "execute_code", source="0", path=nb_name)
+        warmed_up = len(answers)
         assert (await call(client, "execute_code", code="1+1", path=nb_name)).endswith("\n2")
         # The SDK still validates arguments and reports tool errors, in the JSON answer.
         invalid = await client.call_tool("execute_code", {"code": 12, "path": nb_name})
         assert invalid.is_error and "argument 'source': input should be a valid string" in text_of(invalid).lower()
         missing = await client.call_tool("read_cell", {"path": "no-such.ipynb", "cell": 0})
         assert missing.is_error and "no-such.ipynb" in text_of(missing)
-    assert tool_calls(answers) and all(ct.startswith("application/json") for ct in tool_calls(answers)), answers
+    quick = tool_calls(answers[warmed_up:])
+    assert quick and all(ct.startswith("application/json") for ct in quick), answers
     if mode == "legacy":
         assert answers[0] == ("initialize", "application/json")
 
