@@ -150,7 +150,10 @@ class JupyterServer:
         env = isolated_env(self.home)
         env["JUPYTER_TOKEN"] = self.token
         with open(self.log_path, "wb") as log:
-            self.proc = subprocess.Popen(argv, env=env, stdout=log, stderr=subprocess.STDOUT, cwd=self.root)
+            # No terminal: a server never reads stdin, and with one Jupyter would ask before stopping on SIGINT.
+            self.proc = subprocess.Popen(
+                argv, env=env, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, cwd=self.root
+            )
         self.wait_healthy()
         return self
 

@@ -29,3 +29,5 @@ def test_sigint_without_a_terminal_stops_the_server(tmp_path: Path) -> None:
             server.proc.wait(timeout=30)
         except subprocess.TimeoutExpired:
             pytest.fail(f"the server did not exit within 30 s of SIGINT:\n{server.log()[-2000:]}")
+        # Stopped the orderly way, not by a KeyboardInterrupt raised wherever the main thread happened to be.
+        assert "received SIGINT without a terminal, stopping" in server.log()
