@@ -272,6 +272,7 @@ async def compare_model_view(s: Settings, bench: Bench) -> Row:
     from tests.support import call
 
     from .model_view import SCENARIOS, SETUP, blocks, judge, summary, total_facts
+    from .rpc import RpcClient
 
     row = Row("model-chars", ROWS["model-chars"], target="fewer chars, more facts")
     root = s.work / "model-root"
@@ -283,11 +284,8 @@ async def compare_model_view(s: Settings, bench: Bench) -> Row:
     ours, theirs = {}, {}
     try:
         async with httpx2.AsyncClient(timeout=300) as http, bench.client() as client:
-            other = other_server.OtherClient(server, http)
-            await other.rpc(
-                "initialize",
-                {"protocolVersion": "2024-11-05", "capabilities": {}, "clientInfo": {"name": "bench", "version": "1"}},
-            )
+            other = RpcClient(http, f"{server.url}mcp", server.headers)
+            await other.initialize("2024-11-05")
             await other.call("use_notebook", notebook_name="model", notebook_path="model.ipynb", mode="connect")
             await other.call("insert_execute_code_cell", cell_index=-1, cell_source=SETUP, timeout=120)
             await call(client, "use_notebook", path="model.ipynb")

@@ -6,6 +6,7 @@ It is never installed in the main environment (it registers ``/mcp`` too). ``pyt
 
 from __future__ import annotations
 
+import json
 import os
 import secrets
 import subprocess
@@ -65,7 +66,6 @@ class OtherServer:
     token: str = field(default_factory=lambda: secrets.token_hex(16))
     port: int = field(default_factory=free_port)
     proc: subprocess.Popen[bytes] | None = None
-    _ids: int = 0
     #: Run its kernels on this Python instead of its own (the same libraries as jmcp's kernels).
     kernel_python: str | None = None
 

@@ -105,6 +105,7 @@ class _Collector:
         self.result = Execution()
         self.model = model if model is not None else OutputList()
         self.started = False  # the kernel took up this request (it said busy for it)
+        self.replied_at: float | None = None  # when the shell reply arrived, if it came before the idle status
         self._on_event = on_event
 
     async def emit(self, events: list[OutputEvent]) -> None:
@@ -143,10 +144,24 @@ class _Collector:
 
     def take_reply(self, reply: dict[str, Any]) -> None:
         content = reply.get("content") or {}
+        self.replied_at = time.monotonic()
         if content.get("execution_count") is not None:
             self.result.execution_count = content["execution_count"]
         if content.get("status") == "aborted":
             self.result.status = "aborted"
+
+    async def settle_without_idle(self, reply: dict[str, Any]) -> None:
+        """The request is done (its reply came) but its idle status never did: iopub missed its messages.
+
+        This happens when the iopub socket reconnects late (after a kernel restart the kernel may publish
+        before the subscription is back): the reply still says how it went, so an error is not reported
+        as a success.
+        """
+        content = reply.get("content") or {}
+        if content.get("status") == "error" and self.result.status != "error":
+            self.result.status = "error"
+            error = {key: content.get(key, "") for key in ("ename", "evalue")}
+            await self.emit(list(self.model.apply("error", {**error, "traceback": content.get("traceback", [])})))
 
 
 async def execute(
@@ -176,7 +191,8 @@ async def execute(
     collector = _Collector(msg_id, on_event, model)
     try:
         if await _read_until_idle(client, control, collector, started + timeout):
-            await _read_reply(client, collector)
+            if collector.replied_at is None:
+                await _read_reply(client, collector)
         elif silent and not collector.started:
             collector.result.status = "timeout"
         else:
@@ -202,7 +218,13 @@ async def execute(
 async def _read_until_idle(
     client: KernelClient, control: KernelControl, collector: _Collector, deadline: float
 ) -> bool:
-    """Read iopub until this request's idle status (True) or the deadline (False)."""
+    """Read iopub until this request's idle status (True) or the deadline (False).
+
+    While iopub is quiet the shell channel is checked for the request's reply: a reply followed by no idle
+    status within ``SETTLE_SECONDS`` means iopub lost the request's messages, and the request is done
+    (as nbclient does with its ``iopub_timeout``) instead of waiting out the whole timeout.
+    """
+    reply: dict[str, Any] | None = None
     while True:
         remaining = deadline - time.monotonic()
         if remaining <= 0:
@@ -214,6 +236,11 @@ async def _read_until_idle(
         except Empty:
             if await control.died():
                 raise KernelDied(KERNEL_DIED) from None
+            if reply is None:
+                reply = await _poll_reply(client, collector)
+            elif collector.replied_at is not None and time.monotonic() - collector.replied_at >= SETTLE_SECONDS:
+                await collector.settle_without_idle(reply)
+                return True
             continue
         if is_restart_notice(msg):
             raise KernelDied(KERNEL_DIED)
@@ -221,6 +248,18 @@ async def _read_until_idle(
             continue  # traffic of other clients (the browser) on the same kernel
         if await collector.take(msg):
             return True
+
+
+async def _poll_reply(client: KernelClient, collector: _Collector) -> dict[str, Any] | None:
+    """This request's reply if it is waiting on the shell channel (without waiting for it)."""
+    while True:
+        try:
+            reply = await client.get_shell_msg(timeout=0)
+        except (Empty, GatewayConnectionLost):
+            return None
+        if parent_id(reply) == collector.msg_id:
+            collector.take_reply(reply)
+            return reply
 
 
 async def _read_reply(client: KernelClient, collector: _Collector) -> None:
@@ -247,5 +286,6 @@ async def _drain_after_interrupt(client: KernelClient, collector: _Collector) ->
         if parent_id(msg) != collector.msg_id:
             continue
         if await collector.take(msg):
-            await _read_reply(client, collector)
+            if collector.replied_at is None:
+                await _read_reply(client, collector)
             return

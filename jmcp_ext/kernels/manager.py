@@ -32,6 +32,8 @@ class Kernels:
         self._clients: dict[str, Any] = {}
         self._locks: dict[str, asyncio.Lock] = {}
         self._displays: dict[str, Displays] = {}
+        #: Kernels restarted since their client connected: the next call connects afresh (see ``restart``).
+        self._reconnect: set[str] = set()
         #: Per kernel, the widget states last read from it (model id -> state), for reading outputs later.
         self.widget_states: dict[str, dict[str, dict[str, Any]]] = {}
 
@@ -115,10 +117,12 @@ class Kernels:
             await asyncio.sleep(0.02)
 
     async def _client(self, kernel_id: str) -> Any:
+        """The cached client of a kernel, connected (and ready) the first time. Call with the kernel's lock held."""
         client = self._clients.get(kernel_id)
-        if client is not None and connection_lost(client):
-            self._drop_client(kernel_id)  # the gateway closed the websocket: connect afresh
+        if client is not None and (connection_lost(client) or kernel_id in self._reconnect):
+            self._drop_client(kernel_id)  # the gateway closed the websocket, or the kernel restarted
             client = None
+        self._reconnect.discard(kernel_id)
         if client is None:
             kernel = self._require(kernel_id)
             client = client_for(kernel)
@@ -131,6 +135,7 @@ class Kernels:
     def forget(self, kernel_id: str) -> None:
         """Drop the cached client, lock and remembered state of a kernel that was shut down."""
         self._drop_client(kernel_id)
+        self._reconnect.discard(kernel_id)
         self._locks.pop(kernel_id, None)
         self._forget_state(kernel_id)
 
@@ -180,6 +185,12 @@ class Kernels:
         self._require(kernel_id)
         self._forget_state(kernel_id)
         await ensure_async(self.kernel_manager.restart_kernel(kernel_id))
+        # The old client's sockets reconnect by themselves, but its iopub subscription may come back after
+        # the new kernel has published a request's messages (ZeroMQ drops them until then): a request sent
+        # right after the restart then waited out its whole timeout for an idle status it never saw. A new
+        # client's wait_for_ready checks that iopub delivers before anything is sent. (A call running now
+        # keeps its client; the next one, which waits for the kernel's lock, connects afresh.)
+        self._reconnect.add(kernel_id)
 
     async def execute(
         self,

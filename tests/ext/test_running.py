@@ -125,6 +125,21 @@ async def test_insert_execute_and_run_all(server: JupyterServer, nb_name: str) -
         assert "not reached" in summary
 
 
+async def test_cells_run_right_after_a_restart_show_their_outputs(server: JupyterServer, nb_name: str) -> None:
+    """A restarted kernel may publish before an old client's iopub subscription is back; jmcp reconnects.
+
+    Before the fix about one run in fifteen lost its messages and waited out its whole timeout (one such
+    run failed CI), so a dozen restarts find the fault most of the time.
+    """
+    async with mcp_client(server.mcp_url, server.token) as client:
+        await call(client, "create_notebook", path=nb_name)
+        await call(client, "insert_execute_code_cell", source="a = 5\na")
+        for attempt in range(12):
+            await call(client, "restart_kernel")
+            text = await call(client, "execute_cell", cell=0, timeout=30)
+            assert "Out[1]: 5" in text, f"run {attempt} after a restart: {text}"
+
+
 async def test_execute_code_adds_no_cell_and_keeps_counts(server: JupyterServer, nb_name: str) -> None:
     async with mcp_client(server.mcp_url, server.token) as client:
         await call(client, "create_notebook", path=nb_name)

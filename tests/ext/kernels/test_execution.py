@@ -58,8 +58,8 @@ class FakeClient:
     @staticmethod
     async def _get(queue: asyncio.Queue[Any], timeout: float | None) -> dict[str, Any]:
         try:
-            item = await asyncio.wait_for(queue.get(), timeout)
-        except TimeoutError:
+            item = queue.get_nowait() if timeout == 0 else await asyncio.wait_for(queue.get(), timeout)
+        except (TimeoutError, asyncio.QueueEmpty):
             raise Empty from None
         if isinstance(item, Exception):
             raise item
@@ -191,6 +191,33 @@ async def test_a_kernel_that_dies_quietly_is_reported(monkeypatch: pytest.Monkey
     client = FakeClient(lambda msg_id: [msg("status", msg_id, execution_state="busy")])
     with pytest.raises(KernelDied, match="kernel died"):
         await run(client, FakeControl(client, dead=True))
+
+
+async def test_a_reply_without_iopub_messages_ends_the_run_soon(monkeypatch: pytest.MonkeyPatch) -> None:
+    """iopub reconnecting late (after a restart) misses the request's messages: the reply still ends it."""
+    monkeypatch.setattr(execution, "LIVENESS_POLL_SECONDS", 0.01)
+    monkeypatch.setattr(execution, "SETTLE_SECONDS", 0.05)
+    client = FakeClient(lambda msg_id: [], {"status": "ok", "execution_count": 7})
+    result, _ = await asyncio.wait_for(run(client, timeout=30), 5)
+    assert (result.status, result.execution_count, result.outputs) == ("ok", 7, [])
+
+    reply = {"status": "error", "ename": "NameError", "evalue": "x", "traceback": ["NameError: x"]}
+    result, events = await asyncio.wait_for(run(FakeClient(lambda msg_id: [], reply), timeout=30), 5)
+    assert result.status == "error"
+    assert [o["ename"] for o in result.outputs] == ["NameError"]
+    assert kinds(events) == ["Append"]  # the live cell shows the error too
+
+
+async def test_a_late_idle_after_an_early_reply_is_still_awaited(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A quiet run whose reply is read while iopub is quiet still collects the outputs that follow."""
+    monkeypatch.setattr(execution, "LIVENESS_POLL_SECONDS", 0.01)
+    client = FakeClient(lambda msg_id: [msg("status", msg_id, execution_state="busy")])
+    task = asyncio.ensure_future(run(client, timeout=30))
+    await asyncio.sleep(0.1)  # the reply has been polled by now; the outputs and idle come after it
+    client.push(msg("stream", client.last_request, name="stdout", text="late\n"))
+    client.push(msg("status", client.last_request, execution_state="idle"))
+    result, _ = await asyncio.wait_for(task, 5)
+    assert [o["text"] for o in result.outputs] == ["late\n"]
 
 
 async def test_a_restart_notice_ends_the_run_as_a_death() -> None:
