@@ -376,6 +376,9 @@ class Bench:
             async with self.client() as client:
                 await call(client, "use_notebook", path=path)
                 await call(client, "execute_code", code="1+1")
+                # Read before writing, as an agent does: an earlier round's session edited this cell, and
+                # jmcp refuses to overwrite a change the session has not seen (the stale-write guard).
+                await call(client, "read_cell", cell=k)
                 ready.set()
                 await go.wait()
                 i = 0
