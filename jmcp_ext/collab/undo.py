@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 import weakref
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from pycrdt import UndoManager
@@ -26,6 +26,15 @@ log = logging.getLogger(__name__)
 #: Transactions within one step share a timestamp (0 apart); steps are ten timeouts apart.
 CAPTURE_MILLIS = 1_000
 _STEP_MILLIS = 10 * CAPTURE_MILLIS
+
+UNDO_REFUSAL = (
+    "Undoing your last step would delete cells you added that others have since changed: {cells}; their work "
+    "in those cells would go too. Ask them, edit the cells instead, or call undo again with force=true."
+)
+REDO_REFUSAL = (
+    "Redoing would delete again cells your undo brought back, which others have changed since: {cells}; their "
+    "work in those cells would go too. Ask them, edit the cells instead, or call redo again with force=true."
+)
 
 _UNDONE = {
     "added": "brought back",
@@ -79,6 +88,7 @@ class _StepClock:
 class _Step:
     start: int  # change numbers bounding the step
     end: int
+    undone_at: int = 0  # the change number when the step was undone (0: not undone)
 
 
 class SessionUndo:
@@ -131,22 +141,26 @@ class SessionUndo:
             return UndoResult(False, [], 0)
         step = self._undo_steps[-1] if len(self._undo_steps) == len(self._manager.undo_stack) else None
         if step is not None and not force:
-            self._refuse_if_others_edited_new_cells(step)
+            self._refuse_if_others_edited(step, "added", step.start, UNDO_REFUSAL)
         changes = self._apply(self._manager.undo)
         if step is not None:
-            self._redo_steps.append(self._undo_steps.pop())
+            self._redo_steps.append(replace(self._undo_steps.pop(), undone_at=current_seq()))
         self._stack_seen = len(self._manager.undo_stack)
         return UndoResult(True, changes, len(self._manager.undo_stack))
 
-    def redo(self) -> UndoResult:
-        """Re-apply the step the session undid last."""
+    def redo(self, force: bool = False) -> UndoResult:
+        """Re-apply the step the session undid last; refuses (unless ``force``) to delete again cells others
+        typed into after the undo brought them back."""
         self._drop_if_reloaded()
         self._close_step()
         if not self._manager.can_redo():
             return UndoResult(False, [], 0)
+        step = self._redo_steps[-1] if len(self._redo_steps) == len(self._manager.redo_stack) else None
+        if step is not None and not force:
+            self._refuse_if_others_edited(step, "removed", step.undone_at, REDO_REFUSAL)
         changes = self._apply(self._manager.redo)
         if self._redo_steps:
-            self._undo_steps.append(self._redo_steps.pop())
+            self._undo_steps.append(replace(self._redo_steps.pop(), undone_at=0))
         self._stack_seen = len(self._manager.undo_stack)
         return UndoResult(True, changes, len(self._manager.redo_stack))
 
@@ -177,24 +191,25 @@ class SessionUndo:
             del self._undo_steps[size:]
         self._stack_seen = size
 
-    def _refuse_if_others_edited_new_cells(self, step: _Step) -> None:
+    def _refuse_if_others_edited(self, step: _Step, kind: str, since: int, message: str) -> None:
+        """Refuse when taking the step back (or again) would delete cells others changed since ``since``.
+
+        ``kind`` is what the session did to those cells in the step: undoing an "added" cell deletes it, and
+        redoing a "removed" one deletes it again.
+        """
         session = self._origin.session_id
-        new_cells = {
+        cells = {
             c.cell_id
             for c in self._tracker.changes_since(step.start)
-            if c.seq <= step.end and c.session_id == session and c.kind == "added"
+            if c.seq <= step.end and c.session_id == session and c.kind == kind
         }
         touched = []
-        for cell_id in sorted(new_cells):
-            change = self._tracker.changed_by_others(cell_id, session, step.start, ("edited", "ran", "metadata"))
+        for cell_id in sorted(cells):
+            change = self._tracker.changed_by_others(cell_id, session, since, ("edited", "ran", "metadata"))
             if change is not None and self._tracker.index_of(cell_id) is not None:
                 touched.append(f"{cell_id} ({change.author})")
         if touched:
-            raise JmcpError(
-                "Undoing your last step would delete cells you added that others have since changed: "
-                f"{', '.join(touched)}; their work in those cells would go too. Ask them, edit the cells instead, "
-                "or call undo again with force=true."
-            )
+            raise JmcpError(message.format(cells=", ".join(touched)))
 
     def _drop_if_reloaded(self) -> None:
         # Undo after the room reloaded the file can corrupt cells: the reload rewrote what the steps refer to.

@@ -40,13 +40,20 @@ async def undo(
 
 
 @tool(DESTRUCTIVE)
-async def redo(ctx: Context, path: PathArg = None) -> str:
+async def redo(
+    ctx: Context,
+    path: PathArg = None,
+    force: Annotated[
+        bool,
+        Field(description="Also delete again cells your undo brought back that others have typed into since."),
+    ] = False,
+) -> str:
     """Put back the change your last undo took back (repeat to redo further)."""
     services = services_of(ctx)
     api_path = services.notebook_path(ctx, path)
     async with notebook_call(services, ctx, api_path, change=True, new_step=False) as call:
         history = _history(call)
-        result = history.redo() if history is not None else UndoResult(False, [], 0)
+        result = history.redo(force) if history is not None else UndoResult(False, [], 0)
         _point_at_changes(call, result)
         text = result.describe("Redid", call.tracker.index_of if call.tracker else lambda _: None)
     return call.reply(text)

@@ -95,6 +95,25 @@ async def test_undoing_a_cell_others_typed_into_needs_force(server: JupyterServe
         assert "made_by_a" not in await call(b, "read_notebook")
 
 
+async def test_redoing_a_delete_of_a_cell_a_person_typed_into_needs_force(server: JupyterServer, nb_name: str) -> None:
+    write_notebook(server.root, nb_name, ["keep = 1", "scratch = 2"])
+    async with agent(server, "Agent A") as a, person_in(server, nb_name) as ana:
+        await call(a, "use_notebook", path=nb_name, start_kernel=False)
+        await call(a, "delete_cells", cells=[1])
+        await wait_for_cells(ana.notebook, lambda cells: len(cells) == 1, what="the delete, live")
+        await call(a, "undo")  # the cell is back, and the person goes on working in it
+        await wait_for_cells(ana.notebook, lambda cells: len(cells) == 2, what="the cell back, live")
+        ana.type(1, "  # Ana keeps this", at=len("scratch = 2"))
+        await poll_async(
+            lambda: call(a, "read_cell", cell=1), lambda t: "Ana keeps" in t, timeout=WAIT, what="the typing"
+        )
+        refusal = await call_error(a, "redo")
+        assert "cell1" in refusal and "force=true" in refusal, refusal
+        assert "Ana keeps" in await call(a, "read_cell", cell=1)  # nothing was deleted
+        assert "Redid one step" in await call(a, "redo", force=True)
+        await wait_for_cells(ana.notebook, lambda cells: len(cells) == 1, what="the forced redo, live")
+
+
 async def test_digests_name_the_other_session_and_the_person(server: JupyterServer, nb_name: str) -> None:
     write_notebook(server.root, nb_name, ["a = 1", "b = 2"])
     async with agent(server, "Agent A") as a, agent(server, "Agent B") as b, person_in(server, nb_name) as ana:

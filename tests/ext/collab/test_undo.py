@@ -44,6 +44,10 @@ class Agent:
             source.clear()
             source += text
 
+    def delete(self, index: int) -> None:
+        with self.room.agent_write(self.origin):
+            del self.room.nb.ycells[index]
+
 
 def setup() -> tuple[Room, ChangeTracker]:
     room = Room(notebook(code("a = 1", "c0"), code("b = 2", "c1")))
@@ -152,6 +156,37 @@ def test_undoing_an_added_cell_someone_typed_into_is_refused_unless_forced() -> 
     assert ids(room.nb) == ["c0", "n1", "c1"]
     claude.undo.undo(force=True)  # the CRDT's undo deletes the cell with the person's text in it
     assert ids(room.nb) == ids(ana.nb) == ["c0", "c1"]
+
+
+def test_redoing_a_delete_of_a_cell_someone_typed_into_since_is_refused_unless_forced() -> None:
+    room, tracker = setup()
+    ana = room.browser("Ana")
+    claude = Agent(room, tracker, CLAUDE)
+    claude.call()
+    claude.delete(1)
+    claude.call()
+    claude.undo.undo()  # c1 is back, and Ana goes on with it
+    ana.type(1, 5, "  # Ana's note")
+    claude.call()
+    with pytest.raises(JmcpError, match=r"c1 \(Ana\).*force=true"):
+        claude.undo.redo()
+    assert sources(room.nb) == ["a = 1", "b = 2  # Ana's note"]
+    claude.undo.redo(force=True)
+    assert ids(room.nb) == ids(ana.nb) == ["c0"]
+
+
+def test_redoing_a_delete_nobody_touched_since_needs_no_force() -> None:
+    room, tracker = setup()
+    ana = room.browser("Ana")
+    claude = Agent(room, tracker, CLAUDE)
+    ana.type(1, 5, "  # typed before the delete")  # before the undo: the agent's redo is what it decided
+    claude.call()
+    claude.delete(1)
+    claude.call()
+    claude.undo.undo()
+    claude.call()
+    assert claude.undo.redo().done
+    assert ids(room.nb) == ["c0"]
 
 
 def test_the_stacks_are_dropped_when_the_room_reloads_from_disk() -> None:
