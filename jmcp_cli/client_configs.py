@@ -156,6 +156,7 @@ CLIENTS: dict[str, Client] = {
                 Scope("workspace", in_project(".vscode", "mcp.json"), shared=True),
             ),
             r.render_vscode,
+            fmt="jsonc",  # VS Code reads mcp.json as JSON with comments, as it does its settings
             servers_key=("servers",),
         ),
         Client(

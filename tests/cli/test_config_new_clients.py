@@ -1,4 +1,4 @@
-"""`jmcp config` for Zed (JSON with comments), Goose and Continue (YAML), and Codex's TOML: the user's
+"""`jmcp config` for Zed and VS Code (JSON with comments), Goose and Continue (YAML), and Codex's TOML: the user's
 comments and layout survive, a second run changes nothing, removal takes only our entry out, and the
 written entry satisfies each client's own format rules (checked field by field against its source)."""
 
@@ -79,6 +79,30 @@ def test_zed_merges_into_settings_with_comments_and_removal_restores_them(home: 
     assert "already up to date" in again.output and path.read_text() == text
     assert run("config", "zed", "--remove").exit_code == 0
     assert path.read_text() == ZED_SETTINGS
+
+
+VSCODE_MCP = """{
+  // servers VS Code shows under MCP: Servers
+  "servers": {
+    "github": { "type": "http", "url": "https://example.invalid/mcp/" }, // keep me
+  },
+  "inputs": [],
+}
+"""
+
+
+def test_vscode_mcp_json_with_comments_is_merged_not_refused(work: Path) -> None:
+    path = work / ".vscode" / "mcp.json"
+    path.parent.mkdir()
+    path.write_text(VSCODE_MCP)
+    assert run("config", "vscode", "--scope", "workspace").exit_code == 0
+    text = path.read_text()
+    assert "// servers VS Code shows" in text and "// keep me" in text
+    servers = jsonc.loads(text)["servers"]
+    assert servers["jupyter"] == {"type": "http", "url": URL, "headers": {"Authorization": f"Bearer {tokens.load()}"}}
+    assert servers["github"]["url"] == "https://example.invalid/mcp/"
+    assert run("config", "vscode", "--scope", "workspace", "--remove").exit_code == 0
+    assert path.read_text() == VSCODE_MCP
 
 
 def test_zed_project_scope_warns_and_says_trust(work: Path) -> None:
