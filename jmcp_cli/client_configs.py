@@ -82,6 +82,7 @@ class Client:
     name_field: str | None = None  # the entry also holds its own name under this key
     list_key: str | None = None  # the servers table is a list of objects named by this key
     new_file: tuple[tuple[str, Any], ...] = ()  # top-level keys a file we create starts with
+    key_of: Callable[[str], str] | None = None  # the client's own key for an entry named so (default: the name)
 
     @property
     def default_scope(self) -> str:
@@ -99,6 +100,10 @@ class Client:
     def has_own_file(self) -> bool:
         return any(s.path is not None for s in self.scopes)
 
+    def entry_key(self, name: str) -> str:
+        """The key our entry goes under in the servers table: the name, unless the client derives its keys."""
+        return self.key_of(name) if self.key_of else name
+
     def entry(self, url: str, token: str, name: str) -> dict[str, Any]:
         """Our entry for this client: the renderer's, plus its own name where the client wants it."""
         named = {self.name_field: name} if self.name_field else {}
@@ -110,6 +115,15 @@ class Client:
             if scope.name == wanted:
                 return scope
         raise JmcpError(f"{self.name} has no scope {wanted!r}; choose one of: {', '.join(self.scope_names)}")
+
+
+def goose_key(name: str) -> str:
+    """Goose's ``name_to_key`` (crates/goose/src/config/extensions.rs): whitespace dropped, lowercased.
+
+    Goose finds, toggles and removes an extension under this key, so an entry named "My Lab" must sit under
+    ``mylab`` for Goose to manage it.
+    """
+    return "".join(name.split()).lower()
 
 
 NPX = Needs("npx", "This entry runs `npx mcp-remote`: install Node.js (which provides npx) first.")
@@ -220,6 +234,7 @@ CLIENTS: dict[str, Client] = {
             fmt="yaml",
             servers_key=("extensions",),
             name_field="name",
+            key_of=goose_key,
         ),
         Client(
             "continue",
@@ -287,7 +302,7 @@ def resolve_target(
 
 def wrap(client: Client, name: str, entry: dict[str, Any]) -> dict[str, Any]:
     """The entry inside the client's servers table (in a new file's frame), for ``--print``."""
-    doc: Any = [entry] if client.list_key else {name: entry}
+    doc: Any = [entry] if client.list_key else {client.entry_key(name): entry}
     for key in reversed(client.servers_key):
         doc = {key: doc}
     return {**dict(client.new_file), **doc}

@@ -48,7 +48,7 @@ def config_command(
         home, cwd = Path.home(), Path.cwd()
         if remove:
             target = client_configs.resolve_target(spec, scope, home, cwd, file, name)
-            result = config_file.write_entry(target, name, None)
+            result = config_file.write_entry(target, spec.entry_key(name), None)
             msg = f"Removed {name!r} from" if result.changed else f"No {name!r} entry in"
             console().print(f"{msg} {result.path}")
             return
@@ -63,7 +63,7 @@ def config_command(
             return
         row = spec.scope(scope)
         target = client_configs.resolve_target(spec, scope, home, cwd, file, name)
-        result = config_file.write_entry(target, name, entry)
+        result = config_file.write_entry(target, spec.entry_key(name), entry)
         where = f"{result.path}" + (f" (project {cwd})" if file is None and row.per_project else "")
         if result.changed:
             console().print(f"[green]✓[/] {spec.title}: wrote {name!r} → {server.mcp_url} in {where}")

@@ -51,7 +51,7 @@ def token_command(
             elif old is None or endpoint.token != old or not endpoint.url:
                 continue
             elif update_configs:
-                config_file.write_entry(c.target, name, c.client.entry(endpoint.url, new, name))
+                config_file.write_entry(c.target, c.client.entry_key(name), c.client.entry(endpoint.url, new, name))
                 console().print(f"  updated {where}")
             else:
                 console().print(f"  stale: {where}  → jmcp config {c.client.name} --scope {c.scope}")

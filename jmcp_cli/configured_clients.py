@@ -8,7 +8,7 @@ from typing import Any
 from .client_configs import CLIENTS, Client, resolve_target
 from .client_renderers import MCP_REMOTE_AUTH_ENV
 from .config_file import Target, get_entry, load_document
-from .errors import ConfigFileError
+from .errors import ConfigFileError, JmcpError
 
 
 @dataclass(frozen=True)
@@ -62,7 +62,10 @@ def find_configured(name: str, home: Path, cwd: Path) -> list[Configured]:
         for scope in client.scopes:
             if scope.path is None:
                 continue
-            target = resolve_target(client, scope.name, home, cwd, name=name)
+            try:
+                target = resolve_target(client, scope.name, home, cwd, name=name)
+            except JmcpError:
+                continue  # no entry of this name can exist there (Continue names its files after entries)
             key = (target.path, target.keys)
             if key in seen or not target.path.exists():
                 continue
@@ -72,7 +75,7 @@ def find_configured(name: str, home: Path, cwd: Path) -> list[Configured]:
             except ConfigFileError as e:
                 found.append(Configured(client, scope.name, target, None, str(e)))
                 continue
-            entry = get_entry(doc, target.keys, name, target.list_key)
+            entry = get_entry(doc, target.keys, client.entry_key(name), target.list_key)
             if entry is not None:
                 found.append(Configured(client, scope.name, target, entry))
     return found

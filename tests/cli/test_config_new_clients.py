@@ -144,6 +144,21 @@ def test_goose_merges_into_config_yaml_keeping_comments(home: Path) -> None:
     assert path.read_text() == GOOSE_CONFIG
 
 
+def test_goose_entries_go_under_gooses_own_key_for_their_name(home: Path) -> None:
+    """Goose looks an extension up by name_to_key(name): "My Lab" must sit under "mylab" for Goose to toggle or
+    remove it; jmcp finds it there again (doctor, token rotation) and removes it."""
+    path = home / ".config" / "goose" / "config.yaml"
+    assert run("config", "goose", "--name", "My Lab").exit_code == 0
+    extensions = yaml_load(path)["extensions"]
+    assert list(extensions) == ["mylab"] and extensions["mylab"]["name"] == "My Lab"
+    assert goose_extension("mylab", extensions["mylab"]) == tokens.load()
+    assert "already up to date" in run("config", "goose", "--name", "My Lab").output
+    server = Server("http://127.0.0.1:4040/", tokens.load(), "test", running=True)
+    assert [c.name for c in check_client_configs(server, "My Lab", home, Path.cwd())] == ["goose (user)"]
+    assert run("config", "goose", "--name", "My Lab", "--remove").exit_code == 0
+    assert yaml_load(path)["extensions"] == {}
+
+
 def test_continue_writes_one_valid_block_per_server(home: Path) -> None:
     assert run("config", "continue").exit_code == 0
     path = home / ".continue" / "mcpServers" / "jupyter.yaml"
