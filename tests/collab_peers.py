@@ -9,55 +9,29 @@ import contextlib
 from collections.abc import AsyncIterator
 from typing import Any
 
-import httpx2
 from pycrdt import Assoc, Awareness, Decoder, Doc, StickyIndex, Text, YMessageType, create_awareness_message
 
-from tests.support import JupyterServer
+from tests.support import JupyterServer, TornadoChannel, notebook_room, room_websocket
 
 GLOBAL_ROOM = "JupyterLab:globalAwareness"
 
 
-class _Channel:
-    """A pycrdt ``Channel`` over a tornado websocket that applies awareness messages to ``seen`` on the way."""
+class _Channel(TornadoChannel):
+    """A room channel that applies awareness messages to ``seen`` on the way (and passes the rest on)."""
 
     def __init__(self, connection: Any, path: str, seen: Awareness) -> None:
-        self._connection = connection
-        self._path = path
+        super().__init__(connection, path)
         self.seen = seen
         self.changed = asyncio.Event()
 
-    @property
-    def path(self) -> str:
-        return self._path
-
-    def __aiter__(self) -> _Channel:
-        return self
-
     async def __anext__(self) -> bytes:
         while True:
-            message = await self._connection.read_message()
-            if message is None:
-                raise StopAsyncIteration
-            data = message.encode() if isinstance(message, str) else bytes(message)
+            data = await super().__anext__()
             if data and data[0] == YMessageType.AWARENESS:
                 self.seen.apply_awareness_update(Decoder(data[1:]).read_message() or b"", "remote")
                 self.changed.set()
                 continue
             return data
-
-    async def send(self, message: bytes) -> None:
-        await self._connection.write_message(message, binary=True)
-
-    async def recv(self) -> bytes:
-        return await self.__anext__()
-
-
-async def _connect(server: JupyterServer, room: str, query: str = "") -> Any:
-    from tornado.httpclient import HTTPRequest
-    from tornado.websocket import websocket_connect
-
-    url = f"ws://127.0.0.1:{server.port}{server.base_url}api/collaboration/room/{room}{query}"
-    return await websocket_connect(HTTPRequest(url, headers=server.headers))
 
 
 def user(name: str) -> dict[str, Any]:
@@ -101,7 +75,7 @@ class Watcher:
 @contextlib.asynccontextmanager
 async def watching_collaborators(server: JupyterServer, name: str = "Watcher") -> AsyncIterator[Watcher]:
     """A tab connected to ``JupyterLab:globalAwareness`` (as a person named ``name``)."""
-    connection = await _connect(server, GLOBAL_ROOM)
+    connection = await room_websocket(server, GLOBAL_ROOM)
     doc: Doc = Doc()
     seen = Awareness(doc)
     channel = _Channel(connection, GLOBAL_ROOM, seen)
@@ -178,14 +152,7 @@ async def person_in(server: JupyterServer, path: str, name: str = "Ana") -> Asyn
     from jupyter_ydoc import YNotebook
     from pycrdt import Provider
 
-    async with httpx2.AsyncClient(headers=server.headers, timeout=30) as http:
-        response = await http.put(
-            f"{server.url}api/collaboration/session/{path}", json={"format": "json", "type": "notebook"}
-        )
-        response.raise_for_status()
-        session = response.json()
-    room = f"{session['format']}:{session['type']}:{session['fileId']}"
-    connection = await _connect(server, room, f"?sessionId={session['sessionId']}")
+    room, connection = await notebook_room(server, path)
     notebook = YNotebook()
     channel = _Channel(connection, room, Awareness(notebook.ydoc))
     try:

@@ -259,7 +259,7 @@ async def call_error(client: Any, tool: str, **arguments: Any) -> str:
     return text_of(result)
 
 
-class _TornadoChannel:
+class TornadoChannel:
     """A pycrdt ``Channel`` over a tornado websocket client connection."""
 
     def __init__(self, connection: Any, path: str) -> None:
@@ -270,7 +270,7 @@ class _TornadoChannel:
     def path(self) -> str:
         return self._path
 
-    def __aiter__(self) -> _TornadoChannel:
+    def __aiter__(self) -> TornadoChannel:
         return self
 
     async def __anext__(self) -> bytes:
@@ -286,14 +286,17 @@ class _TornadoChannel:
         return await self.__anext__()
 
 
-@contextlib.asynccontextmanager
-async def collaboration_client(server: JupyterServer, path: str) -> AsyncIterator[Any]:
-    """A second collaboration peer on a notebook's room, connected the way JupyterLab connects."""
-    from jupyter_ydoc import YNotebook
-    from pycrdt import Provider
+async def room_websocket(server: JupyterServer, room: str, query: str = "") -> Any:
+    """A websocket to a collaboration room (``query`` starts with ``?`` when given)."""
     from tornado.httpclient import HTTPRequest
     from tornado.websocket import websocket_connect
 
+    url = f"ws://127.0.0.1:{server.port}{server.base_url}api/collaboration/room/{room}{query}"
+    return await websocket_connect(HTTPRequest(url, headers=server.headers))
+
+
+async def notebook_room(server: JupyterServer, path: str) -> tuple[str, Any]:
+    """Open a notebook's collaboration session the way JupyterLab does: its room name and a websocket to it."""
     async with httpx2.AsyncClient(headers=server.headers, timeout=30) as http:
         response = await http.put(
             f"{server.url}api/collaboration/session/{path}", json={"format": "json", "type": "notebook"}
@@ -301,13 +304,19 @@ async def collaboration_client(server: JupyterServer, path: str) -> AsyncIterato
         response.raise_for_status()
         session = response.json()
     room = f"{session['format']}:{session['type']}:{session['fileId']}"
-    ws_url = (
-        f"ws://127.0.0.1:{server.port}{server.base_url}api/collaboration/room/{room}?sessionId={session['sessionId']}"
-    )
-    connection = await websocket_connect(HTTPRequest(ws_url, headers=server.headers))
+    return room, await room_websocket(server, room, f"?sessionId={session['sessionId']}")
+
+
+@contextlib.asynccontextmanager
+async def collaboration_client(server: JupyterServer, path: str) -> AsyncIterator[Any]:
+    """A second collaboration peer on a notebook's room, connected the way JupyterLab connects."""
+    from jupyter_ydoc import YNotebook
+    from pycrdt import Provider
+
+    room, connection = await notebook_room(server, path)
     notebook = YNotebook()
     try:
-        async with Provider(notebook.ydoc, _TornadoChannel(connection, room)):
+        async with Provider(notebook.ydoc, TornadoChannel(connection, room)):
             yield notebook
     finally:
         connection.close()

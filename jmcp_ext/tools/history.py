@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated
 
 from mcp.server.mcpserver import Context
@@ -29,14 +30,7 @@ async def undo(
     ] = False,
 ) -> str:
     """Take back your own latest change here (one tool call = one step; repeat to go back); others' edits stay."""
-    services = services_of(ctx)
-    api_path = services.notebook_path(ctx, path)
-    async with notebook_call(services, ctx, api_path, change=True, new_step=False) as call:
-        history = _history(call)
-        result = history.undo(force) if history is not None else UndoResult(False, [], 0)
-        _point_at_changes(call, result)
-        text = result.describe("Undid", call.tracker.index_of if call.tracker else lambda _: None)
-    return call.reply(text)
+    return await _take_step(ctx, path, "Undid", lambda history: history.undo(force))
 
 
 @tool(DESTRUCTIVE)
@@ -49,13 +43,18 @@ async def redo(
     ] = False,
 ) -> str:
     """Put back the change your last undo took back (repeat to redo further)."""
+    return await _take_step(ctx, path, "Redid", lambda history: history.redo(force))
+
+
+async def _take_step(ctx: Context, path: str | None, verb: str, step: Callable[[SessionUndo], UndoResult]) -> str:
+    """Undo or redo one step of the session's own history in the notebook, and say what it did."""
     services = services_of(ctx)
     api_path = services.notebook_path(ctx, path)
     async with notebook_call(services, ctx, api_path, change=True, new_step=False) as call:
         history = _history(call)
-        result = history.redo(force) if history is not None else UndoResult(False, [], 0)
+        result = step(history) if history is not None else UndoResult(False, [], 0)
         _point_at_changes(call, result)
-        text = result.describe("Redid", call.tracker.index_of if call.tracker else lambda _: None)
+        text = result.describe(verb, call.tracker.index_of if call.tracker else lambda _: None)
     return call.reply(text)
 
 

@@ -14,6 +14,7 @@ from jupyter_ydoc import YNotebook
 from pycrdt import Assoc, Awareness, Doc, Map, StickyIndex, Text
 
 from jmcp_ext.collab.identity import AgentOrigin
+from tests.collab_peers import user
 
 
 def code(source: str, cell_id: str | None = None, outputs: list[dict[str, Any]] | None = None) -> dict[str, Any]:
@@ -104,18 +105,7 @@ class Browser:
         self._receiving = False
         self.doc.apply_update(room.doc.get_update())
         self.doc.observe(self._forward)
-        self.awareness.set_local_state(
-            {
-                "user": {
-                    "username": f"user-{name.lower()}",
-                    "name": name,
-                    "display_name": name,
-                    "initials": name[:1],
-                    "color": "#123456",
-                    "avatar_url": None,
-                }
-            }
-        )
+        self.awareness.set_local_state({"user": user(name)})
         self.announce()
 
     @property
