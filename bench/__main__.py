@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import platform
 import sys
 import tempfile
 import time
 import traceback
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 
 from tests.support import running_server
@@ -192,6 +193,24 @@ async def with_server(s: Settings, groups: list[str], rows: dict[str, Row]) -> N
                 await aguarded(rows, GROUPS[group], step)
 
 
+@contextlib.asynccontextmanager
+async def other_server_beside(
+    s: Settings, bench: Bench, name: str, notebook: str, cells: int, kernel_python: str | None = None
+) -> AsyncIterator[other_server.OtherServer]:
+    """jupyter-mcp-server running on its own root (``{name}-root``), with the same ``notebook`` in its root and
+    in jmcp's; stopped on the way out."""
+    root = s.work / f"{name}-root"
+    root.mkdir(parents=True, exist_ok=True)
+    write_notebook(root / notebook, cells)
+    write_notebook(bench.server.root / notebook, cells)
+    server = other_server.OtherServer(root, s.work / f"{name}-home", notebook, kernel_python=kernel_python)
+    await asyncio.to_thread(server.start)
+    try:
+        yield server
+    finally:
+        await asyncio.to_thread(server.stop)
+
+
 async def compare_other(s: Settings, bench: Bench) -> Row:
     """execute_code 1+1 on jupyter-mcp-server and on jmcp: both servers up, the same lean client, calls interleaved."""
     import httpx2
@@ -200,34 +219,27 @@ async def compare_other(s: Settings, bench: Bench) -> Row:
     from .rpc import RpcClient
 
     row = Row("exec-other", ROWS["exec-other"], target=">= 25x faster")
-    root = s.work / "other-root"
-    root.mkdir(parents=True, exist_ok=True)
-    write_notebook(root / "exec-other.ipynb", 1)
-    write_notebook(bench.server.root / "exec-other.ipynb", 1)
-    server = await asyncio.to_thread(other_server.OtherServer(root, s.work / "other-home", "exec-other.ipynb").start)
     n = s.n(50, 5)
-    try:
-        async with httpx2.AsyncClient(timeout=120) as http:
-            theirs = RpcClient(http, f"{server.url}mcp", server.headers)
-            ours = RpcClient(http, bench.server.mcp_url, bench.server.headers)
-            await theirs.initialize()
-            await ours.initialize()
-            tools = [t["name"] for t in (await theirs.rpc("tools/list"))["tools"]]
-            await theirs.call("use_notebook", notebook_name="bench", notebook_path="exec-other.ipynb", mode="connect")
-            await ours.call("use_notebook", path="exec-other.ipynb")
-            their_times, our_times = [], []
-            for i in range(n + 3):
-                with Stopwatch() as a:
-                    text = await theirs.call("execute_code", code="1+1")
-                with Stopwatch() as b:
-                    mine = await ours.call("execute_code", code="1+1")
-                if i >= 3:
-                    their_times.append(a.seconds)
-                    our_times.append(b.seconds)
-            if "2" not in text or "2" not in mine:
-                raise RuntimeError(f"unexpected answers: {text[:300]!r} / {mine[:300]!r}")
-    finally:
-        await asyncio.to_thread(server.stop)
+    beside = other_server_beside(s, bench, "other", "exec-other.ipynb", 1)
+    async with beside as server, httpx2.AsyncClient(timeout=120) as http:
+        theirs = RpcClient(http, f"{server.url}mcp", server.headers)
+        ours = RpcClient(http, bench.server.mcp_url, bench.server.headers)
+        await theirs.initialize()
+        await ours.initialize()
+        tools = [t["name"] for t in (await theirs.rpc("tools/list"))["tools"]]
+        await theirs.call("use_notebook", notebook_name="bench", notebook_path="exec-other.ipynb", mode="connect")
+        await ours.call("use_notebook", path="exec-other.ipynb")
+        their_times, our_times = [], []
+        for i in range(n + 3):
+            with Stopwatch() as a:
+                text = await theirs.call("execute_code", code="1+1")
+            with Stopwatch() as b:
+                mine = await ours.call("execute_code", code="1+1")
+            if i >= 3:
+                their_times.append(a.seconds)
+                our_times.append(b.seconds)
+        if "2" not in text or "2" not in mine:
+            raise RuntimeError(f"unexpected answers: {text[:300]!r} / {mine[:300]!r}")
     t, o = median_ms(their_times), median_ms(our_times)
     return row.set(
         t,
@@ -275,31 +287,23 @@ async def compare_model_view(s: Settings, bench: Bench) -> Row:
     from .rpc import RpcClient
 
     row = Row("model-chars", ROWS["model-chars"], target="fewer chars, more facts")
-    root = s.work / "model-root"
-    root.mkdir(parents=True, exist_ok=True)
-    write_notebook(root / "model.ipynb", 0)
-    write_notebook(bench.server.root / "model.ipynb", 0)
-    server = other_server.OtherServer(root, s.work / "model-home", "model.ipynb", kernel_python=sys.executable)
-    await asyncio.to_thread(server.start)
     ours, theirs = {}, {}
-    try:
-        async with httpx2.AsyncClient(timeout=300) as http, bench.client() as client:
-            other = RpcClient(http, f"{server.url}mcp", server.headers)
-            await other.initialize("2024-11-05")
-            await other.call("use_notebook", notebook_name="model", notebook_path="model.ipynb", mode="connect")
-            await other.call("insert_execute_code_cell", cell_index=-1, cell_source=SETUP, timeout=120)
-            await call(client, "use_notebook", path="model.ipynb")
-            await call(client, "insert_execute_code_cell", source=SETUP, timeout=120)
-            for scenario in SCENARIOS:
-                answer = await other.rpc(
-                    "tools/call",
-                    {"name": "insert_execute_code_cell", "arguments": {"cell_index": -1, "cell_source": scenario.code}},
-                )
-                theirs[scenario.name] = judge(scenario, *blocks(answer.get("content", [])))
-                result = await client.call_tool("insert_execute_code_cell", {"source": scenario.code})
-                ours[scenario.name] = judge(scenario, *blocks(result.content))
-    finally:
-        await asyncio.to_thread(server.stop)
+    beside = other_server_beside(s, bench, "model", "model.ipynb", 0, kernel_python=sys.executable)
+    async with beside as server, httpx2.AsyncClient(timeout=300) as http, bench.client() as client:
+        other = RpcClient(http, f"{server.url}mcp", server.headers)
+        await other.initialize("2024-11-05")
+        await other.call("use_notebook", notebook_name="model", notebook_path="model.ipynb", mode="connect")
+        await other.call("insert_execute_code_cell", cell_index=-1, cell_source=SETUP, timeout=120)
+        await call(client, "use_notebook", path="model.ipynb")
+        await call(client, "insert_execute_code_cell", source=SETUP, timeout=120)
+        for scenario in SCENARIOS:
+            answer = await other.rpc(
+                "tools/call",
+                {"name": "insert_execute_code_cell", "arguments": {"cell_index": -1, "cell_source": scenario.code}},
+            )
+            theirs[scenario.name] = judge(scenario, *blocks(answer.get("content", [])))
+            result = await client.call_tool("insert_execute_code_cell", {"source": scenario.code})
+            ours[scenario.name] = judge(scenario, *blocks(result.content))
     a = sum(seen.chars for seen in ours.values())
     b = sum(seen.chars for seen in theirs.values())
     facts_a = sum(len(seen.facts) for seen in ours.values())
