@@ -18,6 +18,7 @@ from typing import Any
 from jupyter_core.utils import ensure_async
 
 from .collab.identity import AgentOrigin
+from .notebooks.rooms import restored_room, update_lock
 
 #: Marks the wrapper, so installing twice is harmless.
 WRAPPED = "_jmcp_live_revert"
@@ -51,29 +52,18 @@ def install_live_revert(serverapp: Any, log: Logger) -> bool:
 async def show_restored(serverapp: Any, path: str) -> bool:
     """Apply the restored file to the notebook's open room; False if no room is open (nothing to do)."""
     path = path.strip("/")  # the REST handler passes the URL's path, with its leading slash
-    settings = serverapp.web_app.settings
-    ext = settings.get("jupyter_server_ydoc")
-    if ext is None or not path.endswith(".ipynb"):
+    if not path.endswith(".ipynb"):
         return False
-    from jupyter_server_ydoc.utils import encode_file_path, room_id_from_encoded_path
-
-    file_id = settings["file_id_manager"].get_id(path)
-    if file_id is None:
+    found = await restored_room(serverapp, path)
+    if found is None:
         return False
-    room = ext.ywebsocket_server.rooms.get(room_id_from_encoded_path(encode_file_path("json", "notebook", file_id)))
-    if room is None:
-        return False
-    if file_id in ext.file_loaders:
-        # What the file watcher does within a second: note the restored file's (older) mtime, so the room's next
-        # save is not mistaken for a conflict with a change on disk.
-        await ext.file_loaders[file_id].maybe_notify()
+    room, document = found
     model = await ensure_async(serverapp.contents_manager.get(path, content=True, type="notebook"))
-    async with room._update_lock:
+    async with update_lock(room):
         pass  # let a reload from disk under way finish first; nothing awaits between here and the change
     from .collab.checkpoint import apply_notebook
     from .collab.undo import drop_notebook
 
-    document = room._document
     drop_notebook(document)  # agents' undo steps would interleave with the revert's edits
     apply_notebook(document, model["content"], REVERT_ORIGIN)
     return True

@@ -6,10 +6,10 @@ them the stream costs a kept-back connection (clients close it after the respons
 opens a new one), several writes and SSE parsing on both sides. This ASGI middleware holds back a POST's
 ``text/event-stream`` answer until its first event: when that is the response to the request, the client
 gets ``application/json`` with that one message (Streamable HTTP lets a server answer either way; clients
-accept both). Anything else first (a progress or log notification, a request to the client, the stream's
-keep-alive ping after 15 s) commits the stream as it is, headers and held events first, so progress still
-arrives live. The 2026-07-28 era makes the same choice inside the SDK (``_streamable_http_modern``), as
-does the SDK's own ``json_response`` option, for all requests, without the fallback.
+accept both). Anything else first (a progress or log notification, a request to the client) commits the
+stream as it is, headers and held events first, so progress still arrives live. The 2026-07-28 era makes
+the same choice inside the SDK (``_streamable_http_modern``), as does the SDK's own ``json_response``
+option, for all requests, without the fallback.
 
 The answer is held for at most ``HOLD_SECONDS``: a call still running then gets its stream, with the
 resumability priming event (an SSE ``id`` with empty data, sent when an event store is configured), so a

@@ -6,7 +6,7 @@ nothing talks to the Jupyter server, so the tools layer decides when to call wha
 
 - Writes: every LiveNotebook transaction of a session uses ``AgentOrigin(session_id, display_name)``; outputs,
   execution counts and running state written while executing use ``origin.running()`` (not undone).
-- Opening a live notebook: ``tracker_for(ynb, reload_lock=room._update_lock)`` (before changes must be seen).
+- Opening a live notebook: ``tracker_for(ynb, reload_lock=rooms.update_lock(room))`` (before changes must be seen).
 - Each tool call on a notebook: ``digest_since(tracker, session_id)`` opens the result when not empty; for calls
   that may write, ``session_undo(ynb, origin, tracker).next_step()`` before the first write.
 - Reads: ``ReadMarks.saw_notebook()`` / ``saw_cells(ids)`` (one ``ReadMarks`` per session per notebook); before

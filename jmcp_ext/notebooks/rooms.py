@@ -129,6 +129,35 @@ class Rooms:
         return released
 
 
+def update_lock(room: Any) -> Any:
+    """The room's lock around reloads from disk (``DocumentRoom._update_lock``, an ``asyncio.Lock``), or None."""
+    return getattr(room, "_update_lock", None)
+
+
+async def restored_room(serverapp: Any, path: str) -> tuple[Any, Any] | None:
+    """The open room of a notebook whose file was just restored from a checkpoint, and its document; None if no
+    room is open.
+
+    Tells the room's file watcher about the restored file first (what it would notice within a second): the file
+    keeps the checkpoint's older mtime, and the room's next save must not take that for a change on disk.
+    """
+    settings = serverapp.web_app.settings
+    ext = settings.get("jupyter_server_ydoc")
+    if ext is None:
+        return None
+    from jupyter_server_ydoc.utils import encode_file_path, room_id_from_encoded_path
+
+    file_id = settings["file_id_manager"].get_id(path)  # (``Rooms.room_id`` would make one for a new file)
+    if file_id is None:
+        return None
+    room = ext.ywebsocket_server.rooms.get(room_id_from_encoded_path(encode_file_path("json", "notebook", file_id)))
+    if room is None:
+        return None
+    if file_id in ext.file_loaders:
+        await ext.file_loaders[file_id].maybe_notify()
+    return room, room._document
+
+
 def _unsaved(room: Any) -> bool:
     document = getattr(room, "_document", None)
     saving = getattr(room, "_saving_document", None)

@@ -17,6 +17,7 @@ from ..collab.guard import StaleCellError, refusal, stale_change
 from ..collab.sessions import AgentSession
 from ..collab.undo import SessionUndo, existing_undo, session_undo
 from ..notebooks import LiveNotebook, Notebook
+from ..notebooks.rooms import update_lock
 from ..outputs import Content
 from .cells import NOT_LIVE
 from .context import Services, session_key
@@ -84,8 +85,7 @@ class NotebookCall:
 
     def saw(self, indices: Iterable[int]) -> None:
         """The session has now seen these cells as they are (it read them, or wrote and was shown them)."""
-        if self.tracker is not None:
-            self.agent.read_marks(self.path).saw_cells(self.notebook.cell_id(i) for i in indices)
+        self.saw_cell_ids(self.notebook.cell_id(i) for i in indices)
 
     def saw_cell_ids(self, cell_ids: Iterable[str]) -> None:
         if self.tracker is not None:
@@ -184,7 +184,7 @@ async def _begin(
         call.notes.append(SESSIONLESS_NOTE.format(name=agent.who.display_name))
     if isinstance(notebook, LiveNotebook):
         room = services.notebooks.rooms.live_room(path)
-        call.tracker = tracker_for(notebook.ynotebook, reload_lock=getattr(room, "_update_lock", None))
+        call.tracker = tracker_for(notebook.ynotebook, reload_lock=update_lock(room))
         call.digest = digest_since(call.tracker, agent.key)
         collab.show(agent, path)
     if change and new_step:
