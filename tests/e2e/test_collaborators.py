@@ -225,6 +225,24 @@ async def test_undo_takes_back_the_agents_change_and_keeps_the_persons_typing(op
     assert await not_reloaded(tab)
 
 
+async def test_a_redo_never_deletes_a_cell_the_person_typed_into_after_the_undo(open_tab: OpenTab) -> None:
+    tab = await open_tab(["keep = 1", "scratch = 2"])
+    async with agent(tab, "Claude Code") as client:
+        await call(client, "delete_cells", cells=[1])
+        await sources_become(tab, ["keep = 1"])
+        await call(client, "undo")
+        await sources_become(tab, ["keep = 1", "scratch = 2"])
+        await type_at_end(tab, 1, "  # the person keeps this")
+        await on_disk(tab.server, tab.name, lambda s: "keeps" in s[-1], "the person's typing")
+        refusal = await call_error(client, "redo")
+        assert "force=true" in refusal, refusal
+        expected = ["keep = 1", "scratch = 2  # the person keeps this"]
+        await sources_become(tab, expected)
+        await tab.screenshot(ARTIFACTS / "e2e-redo-refused.png")
+    await on_disk(tab.server, tab.name, lambda s: s == expected, "the cell and the typing kept")
+    assert await not_reloaded(tab)
+
+
 async def test_reverting_to_the_checkpoint_in_jupyterlab_works_live(open_tab: OpenTab) -> None:
     tab = await open_tab(["a = 1"])
     async with agent(tab, "Claude Code") as client:
