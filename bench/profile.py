@@ -6,7 +6,7 @@ with ``1+1`` (through the MCP SDK's client, or ``--lean`` for bench/rpc.py), alt
 ``AsyncKernelClient`` for comparison, and prints the median of each step. With py-spy installed
 (``pip install py-spy``) it also samples the server and splits its CPU time by layer.
 
-PYTHONPATH=$PWD python -m bench.profile [--calls 300] [--lean] [--no-spy]
+PYTHONPATH=$PWD python -m bench.profile [--calls 300] [--lean] [--no-spy] [--sdk-transport] [--stacks FILE]
 """
 
 from __future__ import annotations
@@ -208,18 +208,24 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--calls", type=int, default=300)
     parser.add_argument("--lean", action="store_true", help="call through bench/rpc.py instead of the SDK client")
     parser.add_argument("--no-spy", action="store_true", help="skip py-spy's CPU split")
+    parser.add_argument("--sdk-transport", action="store_true", help="no direct calls: the SDK transport for all")
+    parser.add_argument("--stacks", type=Path, help="also keep py-spy's raw stacks here (for flame graphs)")
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="jmcp-profile-") as tmp:
         work = Path(tmp)
         (work / "root").mkdir()
         write_notebook(work / "root" / "profile.ipynb", 1)
         os.environ["JMCP_PROBES"] = str(work / "probes.jsonl")
-        extensions = "--ServerApp.jpserver_extensions={'jmcp_ext': True, 'bench.probes': True}"
+        extensions = ["--ServerApp.jpserver_extensions={'jmcp_ext': True, 'bench.probes': True}"]
+        if args.sdk_transport:
+            extensions.append("--JMCPExtension.direct_calls=False")
         spy_out = None if args.no_spy else work / "server-stacks.txt"
-        with running_server(work / "root", work / "home", extensions, app="lab") as server:
+        with running_server(work / "root", work / "home", *extensions, app="lab") as server:
             result = asyncio.run(measure(server, args.calls, args.lean, spy_out))
         with_server_marks(result["ours"])
         print(report(result, spy_out, args.lean))
+        if args.stacks is not None and spy_out is not None and spy_out.exists():
+            shutil.copyfile(spy_out, args.stacks)
     return 0
 
 

@@ -87,6 +87,13 @@ class JMCPExtension(ExtensionApp):
         help="Make File > Revert Notebook to Checkpoint update a notebook that is open with collaboration on "
         "(without it the tab keeps the old content and autosave writes it back).",
     )
+    direct_calls = Bool(
+        True,
+        config=True,
+        help="Serve tool calls and other common requests of an open session through the SDK's request pipeline "
+        "without its per-request streams (about 1 ms less per call; see jmcp_ext/direct_calls.py). Off: every "
+        "request takes the SDK's own transport.",
+    )
     build_at_start = Bool(
         False,
         config=True,
@@ -119,6 +126,7 @@ class JMCPExtension(ExtensionApp):
             serve_without_token=self.serve_without_token,
             presence_idle_seconds=self.presence_idle_seconds,
             live_checkpoint_revert=self.live_checkpoint_revert,
+            direct_calls=self.direct_calls,
         )
 
     def initialize_settings(self) -> None:

@@ -121,23 +121,28 @@ class EventBuffers:
     # The two halves of the SDK's EventStore, for one session (called through SessionEventStore).
 
     def store(self, session_id: str, stream_id: str, message: JSONRPCMessage | None) -> str:
+        # Kept as JSON, not as the message object: the bytes limit then measures what is held, and
+        # the SDK's copy of a large result is freed once sent. Replays are rare; they parse it back.
+        body = message.model_dump_json(by_alias=True, exclude_unset=True).encode() if message is not None else b""
+        answered = isinstance(message, JSONRPCResponse | JSONRPCError) and message.id is not None
+        return self.store_json(session_id, stream_id, body, str(message.id) if answered else None)  # type: ignore[union-attr]
+
+    def store_json(self, session_id: str, stream_id: str, body: bytes, answers: str | None = None) -> str:
+        """Store one event given as its message's JSON (b"" for a priming event); ``answers`` is the id of the
+        request it answers, if it is a response or an error. Returns the event's id."""
         self._seq += 1
         events = self._sessions.get(session_id)
         if events is None:
             return str(self._seq)  # the session has ended: nothing will resume it
-        # Kept as JSON, not as the message object: the bytes limit then measures what is held, and
-        # the SDK's copy of a large result is freed once sent. Replays are rare; they parse it back.
-        body = message.model_dump_json(by_alias=True, exclude_unset=True).encode() if message is not None else b""
-        answer = isinstance(message, JSONRPCResponse | JSONRPCError) and message.id is not None
-        event = _Event(self._seq, session_id, stream_id, body, answer, self._clock())
+        event = _Event(self._seq, session_id, stream_id, body, answers is not None, self._clock())
         events[event.seq] = event
         self._events[event.seq] = event
         self._session_bytes[session_id] += event.size
         self.total_bytes += event.size
         self._enforce_limits(session_id, keep=event.seq)
         self._wake(session_id)
-        if answer and self.on_response is not None:
-            self.on_response(session_id, str(message.id))  # type: ignore[union-attr]  # answer: has an id
+        if answers is not None and self.on_response is not None:
+            self.on_response(session_id, answers)
         return str(event.seq)
 
     async def replay(self, session_id: str, last_event_id: str, send: EventCallback) -> str | None:

@@ -38,14 +38,14 @@ _STREAM_ONLY = {b"content-type", b"content-length", b"cache-control", b"connecti
 HOLD_SECONDS = 1.0
 
 
-def json_answers(app: ASGIApp) -> ASGIApp:
+def json_answers(app: ASGIApp, *, hold_seconds: float = HOLD_SECONDS) -> ASGIApp:
     """``app`` with POST answers that would be a one-event SSE stream sent as one JSON body instead."""
 
     async def answered(scope: Scope, receive: Receive, send: Send) -> None:
         if scope.get("method") != "POST":
             await app(scope, receive, send)
             return
-        deferral = _Deferral(send)
+        deferral = _Deferral(send, hold_seconds)
         try:
             await app(scope, receive, deferral.send)
         finally:
@@ -57,10 +57,11 @@ def json_answers(app: ASGIApp) -> ASGIApp:
 class _Deferral:
     """The ``send`` of one POST: passes messages on, holding back an SSE answer until it is clear what it is."""
 
-    __slots__ = ("_held", "_lock", "_response", "_send", "_start", "_timer")
+    __slots__ = ("_held", "_hold_seconds", "_lock", "_response", "_send", "_start", "_timer")
 
-    def __init__(self, send: Send) -> None:
+    def __init__(self, send: Send, hold_seconds: float = HOLD_SECONDS) -> None:
         self._send = send
+        self._hold_seconds = hold_seconds
         self._start: Message | None = None  # the held http.response.start of an SSE answer
         self._held: list[Message] = []  # priming events held with it
         self._response: tuple[bytes, Message] | None = None  # the response (data, event) if it came first
@@ -77,7 +78,7 @@ class _Deferral:
 
     async def _end_hold(self) -> None:
         """Commit a stream still held after ``HOLD_SECONDS`` (a long call), unless its response is in hand."""
-        await asyncio.sleep(HOLD_SECONDS)
+        await asyncio.sleep(self._hold_seconds)
         async with self._lock:
             if self._start is not None and self._response is None:
                 with contextlib.suppress(Exception):  # the client may be gone: the app's next send says so

@@ -42,3 +42,5 @@ class Options:
     serve_without_token: bool = False
     presence_idle_seconds: float = 90.0
     live_checkpoint_revert: bool = True
+    #: Serve the common requests of a session without the SDK's per-request streams (direct_calls.py).
+    direct_calls: bool = True

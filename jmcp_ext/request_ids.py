@@ -12,6 +12,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import pydantic_core
+
 #: JSON-RPC "Invalid Request".
 INVALID_REQUEST = -32600
 
@@ -51,24 +53,33 @@ class InFlightRequests:
         return len(self._ids)
 
 
-def request_id_of(body: bytes) -> str | None:
-    """The id of the single JSON-RPC request in a POST body, as the SDK keys it; None for anything else.
+def parse_request(body: bytes) -> dict[str, Any] | None:
+    """The single JSON-RPC request in a POST body, its id as the SDK keys it (``42.0`` is ``42``); None otherwise.
 
     Notifications, responses, batches and bodies the SDK will refuse anyway (bad JSON, odd id types)
-    give None: only requests the SDK would dispatch need the guard.
+    give None. Parsed as the SDK parses (``pydantic_core``, which refuses lone surrogates that ``json`` lets by).
     """
     try:
-        message = json.loads(body)
-    except (ValueError, UnicodeDecodeError):
+        message = pydantic_core.from_json(body)
+    except ValueError:
         return None
     if not isinstance(message, dict) or not isinstance(message.get("method"), str) or "id" not in message:
         return None
     request_id: Any = message["id"]
     if isinstance(request_id, float) and request_id.is_integer():
-        request_id = int(request_id)  # the SDK's validation turns 42.0 into 42
+        message["id"] = request_id = int(request_id)  # the SDK's validation turns 42.0 into 42
     if isinstance(request_id, bool) or not isinstance(request_id, int | str):
         return None
-    return str(request_id)
+    return message
+
+
+def request_id_of(body: bytes) -> str | None:
+    """The id of the single JSON-RPC request in a POST body, as the SDK keys it; None for anything else.
+
+    Only requests the SDK would dispatch need the guard (see ``parse_request``).
+    """
+    message = parse_request(body)
+    return str(message["id"]) if message is not None else None
 
 
 def duplicate_error(body: bytes) -> bytes:

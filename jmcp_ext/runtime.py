@@ -15,7 +15,6 @@ from logging import Logger
 from typing import TYPE_CHECKING, Any
 
 from ._version import __version__
-from .json_answers import json_answers
 from .options import Options
 from .sessions import ASGIApp, Sessions
 
@@ -124,7 +123,7 @@ class McpRuntime:
             return
         # The manager's run() must be entered once and stay open for the server's whole life.
         async with session_manager.run():
-            self._app = self.sessions.tracking(json_answers(session_manager.handle_request))
+            self._app = self.sessions.tracking(session_manager.handle_request)
             self._ready.set()
             self._log.info("jmcp: MCP endpoint ready (built in %.2f s)", time.monotonic() - started)
             await self._stopping.wait()
@@ -168,10 +167,13 @@ class McpRuntime:
             on_session_end=[self.sessions.end],
             session_idle_timeout=options.session_idle_timeout,
             max_sessions=options.max_sessions,
+            direct_calls=options.direct_calls,
             # Jupyter checks Host and Origin at the edge; the SDK's own DNS-rebinding check would second-guess
             # it with a loopback-only allowlist (and break --ip 0.0.0.0 and proxies), so it is switched off.
             security_settings=TransportSecuritySettings(enable_dns_rebinding_protection=False),
         )
+        if manager.direct is not None:
+            server.middleware.insert(0, manager.direct.remember)  # notes each session's Connection (direct_calls)
         # --- end issue 13 ---------------------------------------------------------------------------------
         self.services, self._server = services, server
         return manager

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
+import math
 from collections import deque
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
+import anyio
 from mcp.server.auth.middleware.bearer_auth import AuthenticatedUser, AuthorizationContext, authorization_context
 from mcp.server.streamable_http import MCP_SESSION_ID_HEADER, StreamableHTTPServerTransport
 from mcp.server.streamable_http_manager import StreamableHTTPSessionManager
@@ -16,8 +19,10 @@ from starlette.datastructures import Headers
 from starlette.responses import Response
 from starlette.types import Message, Receive, Scope, Send
 
+from .direct_calls import DirectCalls
 from .event_store import EventBuffers
-from .request_ids import INVALID_REQUEST, InFlightRequests, duplicate_error, request_id_of
+from .json_answers import HOLD_SECONDS, json_answers
+from .request_ids import INVALID_REQUEST, InFlightRequests, duplicate_error, parse_request
 
 
 class SessionManager(StreamableHTTPSessionManager):
@@ -30,7 +35,10 @@ class SessionManager(StreamableHTTPSessionManager):
     - a request reusing an id still in flight in its session gets a 400 JSON-RPC error, and the first
       request still gets its answer (see ``request_ids``);
     - every way a session ends (DELETE, idle timeout, crash, a refused opening request) releases its
-      events and ids, then calls ``on_session_end`` (callbacks must be idempotent).
+      events and ids, then calls ``on_session_end`` (callbacks must be idempotent);
+    - the common requests of an open session are served by ``direct`` (``direct_calls``: the SDK's request
+      pipeline without its per-request streams) when ``direct_calls`` is on; the SDK's own answers to the
+      rest go out as one JSON body when they would be a one-event stream (``json_answers``).
 
     It overrides the SDK's private ``_admit_session`` and ``_discard_session`` and reads its session
     tables; tests/trust/test_session_manager.py drives the real SDK through all of it.
@@ -42,12 +50,20 @@ class SessionManager(StreamableHTTPSessionManager):
         *,
         events: EventBuffers,
         on_session_end: Sequence[Callable[[str], None]] = (),
+        direct_calls: bool = True,
+        hold_seconds: float = HOLD_SECONDS,
         **kwargs: Any,
     ) -> None:
         kwargs.pop("event_store", None)  # one store shared by all sessions would mix them; see above
         super().__init__(app, **kwargs)
         self.events = events
         self.in_flight = InFlightRequests()
+        self._sdk = json_answers(super().handle_request, hold_seconds=hold_seconds)
+        self.direct = (
+            DirectCalls(app, events, self.in_flight, hold_seconds=hold_seconds, hold=self._holding)
+            if direct_calls
+            else None
+        )
         # A request is done when its answer is stored, whether or not its client is still connected.
         previous = events.on_response
 
@@ -57,12 +73,13 @@ class SessionManager(StreamableHTTPSessionManager):
                 previous(session_id, request_id)
 
         events.on_response = answered
-        self._on_session_end = [events.release, self.in_flight.release, *on_session_end]
+        ended = [self.direct.end_session] if self.direct is not None else []
+        self._on_session_end = [*ended, events.release, self.in_flight.release, *on_session_end]
 
     async def handle_request(self, scope: Scope, receive: Receive, send: Send) -> None:
         session_id = self._session_of(scope)
         if session_id is None:  # no session, someone else's, or the stateless era: the SDK decides
-            await super().handle_request(scope, receive, send)
+            await self._sdk(scope, receive, send)
             return
         headers = Headers(scope=scope)
         last_event_id = headers.get("last-event-id")
@@ -72,15 +89,22 @@ class SessionManager(StreamableHTTPSessionManager):
                 await _json_error(refusal)(scope, receive, send)
                 return
         if scope["method"] != "POST":
-            await super().handle_request(scope, receive, send)
+            await self._sdk(scope, receive, send)
             return
         body, receive = await _read_body(receive, self.max_request_body_size)
-        request_id = request_id_of(body) if body is not None else None
-        if body is None or request_id is None:
-            await super().handle_request(scope, receive, send)
+        message = parse_request(body) if body is not None else None
+        if message is None:
+            if body is not None and self.direct is not None:
+                self.direct.cancel(session_id, _json_or_none(body))  # the SDK sees the notification too
+            await self._sdk(scope, receive, send)
             return
+        request_id = str(message["id"])
         if not self.in_flight.begin(session_id, request_id):
-            await Response(duplicate_error(body), 400, media_type="application/json")(scope, receive, send)
+            await Response(duplicate_error(body or b""), 400, media_type="application/json")(scope, receive, send)
+            return
+        call = self.direct.accepts(session_id, scope, message) if self.direct and self._open(session_id) else None
+        if call is not None:
+            await self.direct.serve(call, scope, receive, send)  # type: ignore[union-attr]  # call implies direct
             return
         status: int | None = None
 
@@ -91,10 +115,36 @@ class SessionManager(StreamableHTTPSessionManager):
             await send(message)
 
         try:
-            await super().handle_request(scope, receive, watch_status)
+            await self._sdk(scope, receive, watch_status)
         finally:
             if status != 200:  # refused before it was dispatched: no answer will be stored for it
                 self.in_flight.end(session_id, request_id)
+
+    def _open(self, session_id: str) -> bool:
+        """The session's transport still serves requests (its idle time has not run out, it is not terminated)."""
+        transport = self._server_instances.get(session_id)
+        if transport is None or transport.is_terminated:
+            return False
+        return transport.idle_scope is None or not transport.idle_scope.cancel_called
+
+    @contextlib.contextmanager
+    def _holding(self, session_id: str) -> Iterator[None]:
+        """Count a direct call as a request in flight of the session's transport, as its ``handle_request`` does
+        for the requests it serves: the session's idle countdown waits while any runs (SDK private fields)."""
+        transport = self._server_instances.get(session_id)
+        idle_scope = getattr(transport, "idle_scope", None)
+        timeout = getattr(transport, "_idle_timeout", None)
+        if transport is None or idle_scope is None or timeout is None:
+            yield
+            return
+        transport._requests_in_flight += 1
+        idle_scope.deadline = math.inf
+        try:
+            yield
+        finally:
+            transport._requests_in_flight -= 1
+            if not transport._requests_in_flight:
+                idle_scope.deadline = anyio.current_time() + timeout
 
     def _session_of(self, scope: Scope) -> str | None:
         """The open handshake-era session the request belongs to, if its requestor owns it."""
@@ -151,6 +201,13 @@ async def _read_body(receive: Receive, limit: int) -> tuple[bytes | None, Receiv
         return pending.popleft() if pending else await receive()
 
     return body, replay
+
+
+def _json_or_none(body: bytes) -> Any:
+    try:
+        return json.loads(body)
+    except (ValueError, UnicodeDecodeError):
+        return None
 
 
 def _json_error(message: str) -> Response:

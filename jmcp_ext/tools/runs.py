@@ -57,7 +57,7 @@ async def heartbeat(
             with contextlib.suppress(Exception):
                 await ctx.report_progress(elapsed, None, message)  # type: ignore[union-attr]
 
-    task = asyncio.create_task(beat()) if ctx is not None and interval > 0 else None
+    task = asyncio.create_task(beat()) if interval > 0 and _wants_progress(ctx) else None
     try:
         yield
     finally:
@@ -65,6 +65,15 @@ async def heartbeat(
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
+
+
+def _wants_progress(ctx: Context | None) -> bool:
+    """The request asked for progress notifications (without a progress token the SDK sends none anyway)."""
+    try:
+        meta = ctx.request_context.meta if ctx is not None else None
+    except ValueError:  # a Context outside a request
+        return False
+    return bool(meta) and meta.get("progress_token") is not None  # type: ignore[union-attr]
 
 
 def summary(label: str, execution: Execution, timeout: float) -> str:

@@ -75,7 +75,10 @@ async def _kill_during_execution(server: JupyterServer, client: object, nb_name:
         await killer
         assert "kernel died" in message
         assert elapsed < 30, elapsed
-        assert peer.ycells[0].get("execution_state") != "running"
+        # The reset reaches the peer over its websocket, which may be a moment after the answer.
+        await wait_for_cells(
+            peer, lambda cells: cells[0].get("execution_state") != "running", 10, "the cell no longer running"
+        )
         assert "'back'" in await call(client, "execute_code", code="'back'", timeout=60)
         text = await call(client, "execute_cell", cell=0, timeout=2)
         assert "going" in text  # the cell runs again on the revived kernel

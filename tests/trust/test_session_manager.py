@@ -1,5 +1,8 @@
 """Resumption through the SDK's real transport (in process, no network): ids on events, a dropped stream
-resumed with Last-Event-ID, sessions kept apart, buffers released when a session ends."""
+resumed with Last-Event-ID, sessions kept apart, buffers released when a session ends.
+
+Every test runs twice: with requests served directly (``direct_calls``, what jmcp serves) and through the SDK's
+own per-request streams (what the other requests take); a client must not be able to tell them apart."""
 
 from __future__ import annotations
 
@@ -10,12 +13,15 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 
 import anyio
+import pytest
 from mcp.server.mcpserver import Context, MCPServer
 
 from jmcp_ext.event_store import EventBuffers
 from jmcp_ext.session_manager import SessionManager
 from tests.support import wait_until
 from tests.trust.asgi import Client
+
+pytestmark = pytest.mark.parametrize("direct", [True, False], ids=["direct", "sdk"])
 
 
 def call(request_id: int, name: str, **arguments: object) -> dict[str, object]:
@@ -56,8 +62,9 @@ async def harness(**manager_options: object) -> AsyncIterator[tuple[Harness, Cli
         return "the gate opened"
 
     @server.tool()
-    async def echo(text: str) -> str:
-        """Say it back."""
+    async def echo(ctx: Context, text: str) -> str:
+        """Report progress, then say it back."""
+        await ctx.report_progress(1, 1, "echoing")
         return text
 
     answered: list[tuple[str, str]] = []
@@ -65,13 +72,24 @@ async def harness(**manager_options: object) -> AsyncIterator[tuple[Harness, Cli
     ended: list[str] = []
     manager = SessionManager(server._lowlevel_server, events=buffers, on_session_end=[ended.append], **manager_options)
     h = Harness(manager, buffers, gate, answered, ended)
+    if manager.direct is not None:
+        server.middleware.insert(0, manager.direct.remember)  # as the runtime does
     async with manager.run(), anyio.create_task_group() as tg:
         yield h, Client(manager.handle_request, tg)
         tg.cancel_scope.cancel()
 
 
-async def test_a_stream_dropped_mid_call_resumes_with_last_event_id_and_gets_the_answer() -> None:
-    async with harness() as (h, client):
+async def test_the_direct_variant_serves_calls_itself(direct: bool) -> None:
+    async with harness(direct_calls=direct) as (h, client):
+        await client.initialize()
+        answer = await client.start("POST", call(1, "echo", text="hi"))
+        with anyio.fail_after(10):
+            assert "hi" in str(await answer.messages())
+        assert (h.manager.direct.served == 1) if direct else h.manager.direct is None  # type: ignore[union-attr]
+
+
+async def test_a_stream_dropped_mid_call_resumes_with_last_event_id_and_gets_the_answer(direct: bool) -> None:
+    async with harness(direct_calls=direct) as (h, client):
         await client.initialize()
         post = await client.start("POST", call(7, "wait_for_gate"))
         seen = []
@@ -95,8 +113,8 @@ async def test_a_stream_dropped_mid_call_resumes_with_last_event_id_and_gets_the
         assert "the gate opened" in str(messages[0]["result"])
 
 
-async def test_a_client_that_reconnects_before_the_answer_gets_it_live() -> None:
-    async with harness() as (h, client):
+async def test_a_client_that_reconnects_before_the_answer_gets_it_live(direct: bool) -> None:
+    async with harness(direct_calls=direct) as (h, client):
         await client.initialize()
         post = await client.start("POST", call(3, "wait_for_gate"))
         with anyio.fail_after(10):
@@ -114,8 +132,8 @@ async def test_a_client_that_reconnects_before_the_answer_gets_it_live() -> None
         resumed.disconnect()
 
 
-async def test_sessions_with_the_same_request_ids_replay_only_their_own_events() -> None:
-    async with harness() as (h, a):
+async def test_sessions_with_the_same_request_ids_replay_only_their_own_events(direct: bool) -> None:
+    async with harness(direct_calls=direct) as (h, a):
         b = Client(a.app, a.tg)
         await a.initialize()
         await b.initialize()
@@ -134,9 +152,9 @@ async def test_sessions_with_the_same_request_ids_replay_only_their_own_events()
         assert h.buffers.resume_refusal(a.session or "", a_priming) is None
 
 
-async def test_an_unknown_or_expired_last_event_id_gets_a_400_that_says_what_to_do() -> None:
+async def test_an_unknown_or_expired_last_event_id_gets_a_400_that_says_what_to_do(direct: bool) -> None:
     # The SDK alone answers an empty 200 stream, which clients reconnect to again and again.
-    async with harness() as (_, client):
+    async with harness(direct_calls=direct) as (_, client):
         await client.initialize()
         get = await client.start("GET", **{"accept": "text/event-stream", "last-event-id": "123456"})
         assert get.status == 400
@@ -146,16 +164,16 @@ async def test_an_unknown_or_expired_last_event_id_gets_a_400_that_says_what_to_
         assert "without Last-Event-ID" in error["message"]
 
 
-async def test_a_last_event_id_for_an_unknown_session_is_left_to_the_sdk_404() -> None:
-    async with harness() as (_, client):
+async def test_a_last_event_id_for_an_unknown_session_is_left_to_the_sdk_404(direct: bool) -> None:
+    async with harness(direct_calls=direct) as (_, client):
         await client.initialize()
         client.session = "f" * 32
         get = await client.start("GET", **{"accept": "text/event-stream", "last-event-id": "1"})
         assert get.status == 404  # tells the client to start a new session
 
 
-async def test_every_way_a_session_ends_releases_its_events() -> None:
-    async with harness(session_idle_timeout=0.3) as (h, client):
+async def test_every_way_a_session_ends_releases_its_events(direct: bool) -> None:
+    async with harness(direct_calls=direct, session_idle_timeout=0.3) as (h, client):
         await client.initialize()
         deleted = client.session
         assert h.buffers.session_count == 1 and h.buffers.event_count > 0
@@ -170,8 +188,8 @@ async def test_every_way_a_session_ends_releases_its_events() -> None:
         assert h.manager.session_ids() == set()
 
 
-async def test_a_reused_in_flight_request_id_is_refused_and_the_first_request_still_completes() -> None:
-    async with harness() as (h, client):
+async def test_a_reused_in_flight_request_id_is_refused_and_the_first_request_still_completes(direct: bool) -> None:
+    async with harness(direct_calls=direct) as (h, client):
         await client.initialize()
         first = await client.start("POST", call(42, "wait_for_gate"))
         with anyio.fail_after(10):
@@ -196,8 +214,8 @@ async def test_a_reused_in_flight_request_id_is_refused_and_the_first_request_st
         assert h.manager.in_flight.in_flight(client.session or "") == frozenset()
 
 
-async def test_a_request_whose_client_went_away_keeps_its_id_until_it_is_answered() -> None:
-    async with harness() as (h, client):
+async def test_a_request_whose_client_went_away_keeps_its_id_until_it_is_answered(direct: bool) -> None:
+    async with harness(direct_calls=direct) as (h, client):
         await client.initialize()
         first = await client.start("POST", call(9, "wait_for_gate"))
         with anyio.fail_after(10):
@@ -214,8 +232,8 @@ async def test_a_request_whose_client_went_away_keeps_its_id_until_it_is_answere
             assert (await accepted.messages())[0]["result"] == {}
 
 
-async def test_ids_are_per_session_and_requests_refused_by_the_sdk_do_not_hold_them() -> None:
-    async with harness() as (h, a):
+async def test_ids_are_per_session_and_requests_refused_by_the_sdk_do_not_hold_them(direct: bool) -> None:
+    async with harness(direct_calls=direct) as (h, a):
         b = Client(a.app, a.tg)
         await a.initialize()
         await b.initialize()

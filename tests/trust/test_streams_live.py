@@ -150,6 +150,9 @@ async def test_the_event_store_stays_within_its_budget_under_load_and_is_freed_w
     args = (
         f"--JMCPExtension.event_store_max_bytes={budget}",
         f"--JMCPExtension.event_store_max_session_bytes={per_session}",
+        # Through the SDK's transport, which stores every answer as an event; a direct call stores only the
+        # events of answers it streams (tests/trust/test_direct_calls.py), which quick reads are not.
+        "--JMCPExtension.direct_calls=False",
     )
     with running_server(tmp_path / "root", tmp_path / "home", *args) as srv:
         nb = {
