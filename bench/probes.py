@@ -6,6 +6,7 @@ appends one JSON line per answered POST to ``$JMCP_PROBES`` (never loaded outsid
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import time
@@ -25,9 +26,10 @@ def _flush() -> None:
 
 
 def _load_jupyter_server_extension(serverapp: Any) -> None:
-    from jmcp_ext import asgi_bridge, handlers, sessions
+    from jmcp_ext import asgi_bridge, direct_calls, handlers, sessions
     from jmcp_ext.kernels import manager
     from jmcp_ext.notebooks import store
+    from jmcp_ext.tools import registry
 
     initialize, prepare = handlers.MCPHandler.initialize, handlers.MCPHandler.prepare
 
@@ -52,6 +54,24 @@ def _load_jupyter_server_extension(serverapp: Any) -> None:
             if scope.get("method") == "POST":
                 _mark("sdk")
             await tracked(scope, receive, send)
+
+        return probed
+
+    run = direct_calls.DirectCalls._run
+
+    async def run_(self: Any, call: Any, context: Any) -> Any:
+        _mark("pipeline")
+        return await run(self, call, context)
+
+    per_call = registry.per_call
+
+    def per_call_(spec: Any) -> Any:
+        wrapper = per_call(spec)
+
+        @functools.wraps(wrapper)  # the SDK reads the tool's signature through it
+        async def probed(*args: Any, **kwargs: Any) -> Any:
+            _mark("wrapper")
+            return await wrapper(*args, **kwargs)
 
         return probed
 
@@ -95,5 +115,7 @@ def _load_jupyter_server_extension(serverapp: Any) -> None:
     handlers.MCPHandler.prepare = prepare_  # type: ignore[method-assign]
     sessions.Sessions.tracking = tracking_  # type: ignore[method-assign]
     store.NotebookStore.exists = exists_  # type: ignore[method-assign]
+    direct_calls.DirectCalls._run = run_  # type: ignore[method-assign]
+    registry.per_call = per_call_
     manager.run_code = run_code_
     asgi_bridge.ASGIBridge._send = send_  # type: ignore[method-assign]

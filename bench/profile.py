@@ -38,6 +38,8 @@ STEPS = [
     ("handler", "jmcp's handler is created"),
     ("authenticated", "Jupyter auth, Origin and token checks done"),
     ("sdk", "the request enters the MCP SDK"),
+    ("pipeline", "a direct call starts the SDK's request pipeline"),
+    ("wrapper", "the SDK has validated the call: jmcp's tool wrapper"),
     ("tool", "the tool function runs"),
     ("sent", "execute_request is sent to the kernel"),
     ("busy", "the kernel starts (its own clock)"),

@@ -24,6 +24,7 @@ from ..gateway import GatewayConnectionLost
 from ..outputs import Change, OutputList
 from ..outputs.display import display_id_of, output_from_message
 from .messages import is_restart_notice, parent_id
+from .receiving import next_message
 
 Output = dict[str, Any]
 Status = Literal["ok", "error", "timeout", "aborted"]
@@ -230,7 +231,7 @@ async def _read_until_idle(
         if remaining <= 0:
             return False
         try:
-            msg = await client.get_iopub_msg(timeout=min(remaining, LIVENESS_POLL_SECONDS))
+            msg = await next_message(client, "iopub", min(remaining, LIVENESS_POLL_SECONDS), request=collector.msg_id)
         except GatewayConnectionLost:
             raise KernelDied(GATEWAY_LOST) from None
         except Empty:
@@ -254,7 +255,7 @@ async def _poll_reply(client: KernelClient, collector: _Collector) -> dict[str, 
     """This request's reply if it is waiting on the shell channel (without waiting for it)."""
     while True:
         try:
-            reply = await client.get_shell_msg(timeout=0)
+            reply = await next_message(client, "shell", 0)
         except (Empty, GatewayConnectionLost):
             return None
         if parent_id(reply) == collector.msg_id:
@@ -267,7 +268,7 @@ async def _read_reply(client: KernelClient, collector: _Collector) -> None:
     deadline = time.monotonic() + SETTLE_SECONDS
     while time.monotonic() < deadline:
         try:
-            reply = await client.get_shell_msg(timeout=max(0.05, deadline - time.monotonic()))
+            reply = await next_message(client, "shell", max(0.05, deadline - time.monotonic()))
         except (Empty, GatewayConnectionLost):
             return
         if parent_id(reply) == collector.msg_id:
@@ -280,7 +281,7 @@ async def _drain_after_interrupt(client: KernelClient, collector: _Collector) ->
     deadline = time.monotonic() + SETTLE_SECONDS
     while time.monotonic() < deadline:
         try:
-            msg = await client.get_iopub_msg(timeout=max(0.05, deadline - time.monotonic()))
+            msg = await next_message(client, "iopub", max(0.05, deadline - time.monotonic()), request=collector.msg_id)
         except (Empty, GatewayConnectionLost):
             return
         if parent_id(msg) != collector.msg_id:

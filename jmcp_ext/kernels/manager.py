@@ -10,6 +10,7 @@ from logging import Logger
 from typing import Any
 
 from jupyter_core.utils import ensure_async
+from tornado import web
 
 from ..access import authorize_kernel_start
 from ..errors import JmcpError
@@ -46,11 +47,13 @@ class Kernels:
         return self._serverapp.session_manager
 
     async def session_for(self, path: str) -> dict[str, Any] | None:
-        """The Jupyter session (as JupyterLab created it) for a notebook path, if any."""
-        for session in await self.session_manager.list_sessions():
-            if session.get("path") == path and session.get("kernel"):
-                return dict(session)
-        return None
+        """The Jupyter session (as JupyterLab created it) for a notebook path, if any (one indexed query, not a walk
+        over every session)."""
+        try:
+            session = await self.session_manager.get_session(path=path)
+        except (web.HTTPError, KeyError):  # none for the path; KeyError: its kernel is gone (Jupyter drops it)
+            return None
+        return dict(session) if session and session.get("kernel") else None
 
     async def kernel_for(self, path: str, *, kernel_name: str | None = None, start: bool = True) -> str:
         """The id of the notebook's kernel: JupyterLab's own if it runs one, else a new session's."""

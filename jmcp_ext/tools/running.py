@@ -8,7 +8,6 @@ from typing import Annotated
 from mcp.server.mcpserver import Context
 from pydantic import Field
 
-from ..errors import JmcpError
 from ..kernels import KernelDied
 from ..outputs import Content, OutputList, render_outputs
 from .args import RUN, AfterCellArg, CellArg, IndexArg, PathArg, TimeoutArg
@@ -78,9 +77,8 @@ async def execute_code(
     services = services_of(ctx)
     api_path = services.notebook_path(ctx, path)
     seconds = effective_timeout(services, timeout)
-    if not await services.notebooks.exists(api_path):
-        raise JmcpError(f"Notebook {api_path!r} does not exist; code runs on a notebook's kernel.")
-    # Opened for what others changed since the last call and for the agent's presence; no cell is touched.
+    # Opened (which says so if the notebook does not exist: code runs on a notebook's kernel) for what others
+    # changed since the last call and for the agent's presence; no cell is touched.
     async with notebook_call(services, ctx, api_path) as call:
         kernel_id = await services.kernels.kernel_for(api_path)
         model = OutputList()

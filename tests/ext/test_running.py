@@ -151,6 +151,14 @@ async def test_execute_code_adds_no_cell_and_keeps_counts(server: JupyterServer,
         assert "execution_count=1" in page
 
 
+async def test_execute_code_on_a_missing_notebook_says_so_and_creates_nothing(server: JupyterServer) -> None:
+    before = sorted(p.name for p in server.root.iterdir())
+    async with mcp_client(server.mcp_url, server.token) as client:
+        message = await call_error(client, "execute_code", source="1+1", path="nowhere/missing.ipynb")
+    assert "'nowhere/missing.ipynb' does not exist" in message
+    assert sorted(p.name for p in server.root.iterdir()) == before
+
+
 async def test_kernel_tools(server: JupyterServer, nb_name: str) -> None:
     async with mcp_client(server.mcp_url, server.token) as client:
         await call(client, "create_notebook", path=nb_name)
