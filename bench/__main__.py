@@ -22,7 +22,7 @@ from pathlib import Path
 from tests.support import running_server
 
 from . import other_server
-from .figures import Bench, Settings, help_time, start_time, write_notebook
+from .figures import Bench, Settings, compare_transport, help_time, start_time, write_notebook
 from .harness import Row, table
 
 #: Every row of the table, in order (the smoke test checks they are all printed).
@@ -32,6 +32,7 @@ ROWS = {
     "start-ext": "`jupyter lab` with jmcp_ext vs without",
     "exec-raw": "`execute_code` 1+1 via MCP vs raw AsyncKernelClient",
     "exec-other": "jupyter-mcp-server `execute_code` 1+1 vs jmcp",
+    "exec-transport": "`execute_code` 1+1 through the SDK's transport vs direct calls",
     "cells-read_cell": "`read_cell` on 10,000 cells vs 10 cells",
     "cells-insert_cell": "`insert_cell` on 10,000 cells vs 10 cells",
     "cells-edit_cell_source": "`edit_cell_source` on 10,000 cells vs 10 cells",
@@ -49,6 +50,7 @@ GROUPS = {
     "start": ["start", "start-ext"],
     "exec": ["exec-raw"],
     "other": ["exec-other"],
+    "transport": ["exec-transport"],
     "cells": ["cells-read_cell", "cells-insert_cell", "cells-edit_cell_source"],
     "page": ["page"],
     "collab": ["collab"],
@@ -150,7 +152,7 @@ def run(s: Settings, chosen: set[str], rows: dict[str, Row]) -> None:
     if "shaping" in chosen:
         guarded(rows, GROUPS["shaping"], lambda: shaping(s))
     server_groups = [
-        g for g in ("exec", "cells", "page", "collab", "concurrent", "memory", "big-output") if g in chosen
+        g for g in ("exec", "transport", "cells", "page", "collab", "concurrent", "memory", "big-output") if g in chosen
     ]
     if "other" in chosen:
         row = rows["exec-other"]
@@ -180,6 +182,7 @@ async def with_server(s: Settings, groups: list[str], rows: dict[str, Row]) -> N
         steps = {
             "exec": bench.execute,
             "other": lambda: compare_other(s, bench),
+            "transport": lambda: compare_transport(s, bench),
             "cells": bench.cells,
             "page": bench.page,
             "collab": bench.collaboration,

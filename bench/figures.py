@@ -487,6 +487,46 @@ class Bench:
         )
 
 
+async def compare_transport(s: Settings, bench: Bench) -> Row:
+    """execute_code 1+1 on a second jmcp server with ``direct_calls`` off, interleaved with the bench's server."""
+    from .rpc import RpcClient
+
+    row = Row(
+        "exec-transport", "`execute_code` 1+1 through the SDK's transport vs direct calls", target="direct faster"
+    )
+    n = s.n(200, 20)
+    write_notebook(bench.server.root / "transport.ipynb", 1)
+    (s.work / "sdk-root").mkdir(exist_ok=True)
+    write_notebook(s.work / "sdk-root" / "transport.ipynb", 1)
+    other = JupyterServer(
+        root=s.work / "sdk-root", home=s.work / "sdk-home", args=["--JMCPExtension.direct_calls=False"], app="lab"
+    )
+    await asyncio.to_thread(other.start)
+    try:
+        async with httpx2.AsyncClient(timeout=60) as http:
+            ours = RpcClient(http, bench.server.mcp_url, bench.server.headers)
+            theirs = RpcClient(http, other.mcp_url, other.headers)
+            for client in (ours, theirs):
+                await client.initialize()
+                await client.call("use_notebook", path="transport.ipynb")
+            sdk_times, direct_times, text = await alternate(
+                lambda: theirs.call("execute_code", code="1+1"), lambda: ours.call("execute_code", code="1+1"), n
+            )
+            assert text.rstrip().endswith("2"), text
+    finally:
+        await asyncio.to_thread(other.stop)
+    sdk_ms, direct_ms = median_ms(sdk_times), median_ms(direct_times)
+    return row.set(
+        sdk_ms,
+        direct_ms,
+        met=sdk_ms > direct_ms,
+        note=(
+            f"two jmcp servers, one with --JMCPExtension.direct_calls=False, the same lean client (bench/rpc.py), "
+            f"interleaved, median of {n}; saved {sdk_ms - direct_ms:.2f} ms a call"
+        ),
+    )
+
+
 async def alternate(
     first: Callable[[], Awaitable[Any]], second: Callable[[], Awaitable[Any]], n: int, warmup: int = 10
 ) -> tuple[list[float], list[float], Any]:
