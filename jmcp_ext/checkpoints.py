@@ -18,7 +18,6 @@ from typing import Any
 from jupyter_core.utils import ensure_async
 
 from .collab.identity import AgentOrigin
-from .notebooks.rooms import restored_room, update_lock
 
 #: Marks the wrapper, so installing twice is harmless.
 WRAPPED = "_jmcp_live_revert"
@@ -54,6 +53,10 @@ async def show_restored(serverapp: Any, path: str) -> bool:
     path = path.strip("/")  # the REST handler passes the URL's path, with its leading slash
     if not path.endswith(".ipynb"):
         return False
+    # Imported here: the extension installs this wrapper at load, and the notebooks package reaches the MCP SDK
+    # (its tool error type), which a plain `jupyter lab` must not import until /mcp is used (runtime.py).
+    from .notebooks.rooms import restored_room, update_lock
+
     found = await restored_room(serverapp, path)
     if found is None:
         return False

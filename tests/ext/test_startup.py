@@ -37,6 +37,23 @@ def wait_for_log(server: JupyterServer, text: str, timeout: float = 60) -> None:
         time.sleep(0.05)
 
 
+#: What a plain Jupyter server runs of jmcp at start: the extension point and the extension app's module.
+LOAD_EXTENSION = """
+import sys
+import jmcp_ext
+app = jmcp_ext._jupyter_server_extension_points()[0]["app"]
+heavy = sorted(m for m in sys.modules if m.split(".")[0] in ("mcp", "mcp_types", "sse_starlette", "pycrdt"))
+print(",".join(heavy))
+"""
+
+
+def test_loading_the_extension_imports_none_of_the_mcp_sdk() -> None:
+    # The SDK's import costs about half a second of CPU: a plain `jupyter lab` pays it only once /mcp is used.
+    done = subprocess.run([sys.executable, "-c", LOAD_EXTENSION], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "", f"imported at extension load: {done.stdout.strip()}"
+
+
 def test_a_plain_server_builds_the_endpoint_only_when_asked(tmp_path: Path) -> None:
     server = LabOnly(root=tmp_path / "root", home=tmp_path / "home").start()
     try:
