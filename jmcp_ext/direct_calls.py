@@ -25,9 +25,11 @@ the request's ``ServerSession`` for later such as ``resources/subscribe``) goes 
 A direct call cannot send a request to the client (sampling, elicitation, roots): no jmcp tool does,
 and the context says so (``can_send_request`` is False) rather than parking a request no answer reaches.
 
-The SDK offers no public handle on a session's ``Connection``: ``remember`` (a server middleware) picks it
-off ``ctx.session`` when the session's ``initialize`` passes through the SDK. Upstream, a per-request JSON
-answer in the 2025-era transport (python-sdk #1587) would make most of this unnecessary.
+SDK private members used: the SDK offers no public handle on a session's ``Connection``, so ``remember`` (a
+server middleware) picks it off ``ctx.session._connection`` when the session's ``initialize`` passes through the
+SDK; ``SessionManager._holding`` counts a direct call in the transport's idle accounting. Both are exercised
+against the real SDK in tests/trust/test_direct_calls.py. A 2025-era transport that chose JSON or a stream per
+request, without its per-request tasks, would make this module unnecessary.
 """
 
 from __future__ import annotations
@@ -46,13 +48,13 @@ from mcp.server.connection import Connection
 from mcp.server.context import ServerRequestContext
 from mcp.server.lowlevel.server import Server
 from mcp.server.runner import CallNext, HandlerResult, ServerRunner
-from mcp.server.streamable_http import check_accept_headers
+from mcp.server.streamable_http import REQUEST_CANCELLED, check_accept_headers
 from mcp.shared.dispatcher import CallOptions, coerce_request_id
 from mcp.shared.exceptions import NoBackChannelError
 from mcp.shared.jsonrpc_dispatcher import handler_exception_to_error_data, progress_token_from_params
 from mcp.shared.message import ServerMessageMetadata
 from mcp.shared.transport_context import TransportContext
-from mcp_types import PROTOCOL_VERSION_META_KEY
+from mcp_types import CONNECTION_CLOSED, PROTOCOL_VERSION_META_KEY
 from starlette.requests import Request
 
 from .event_store import EventBuffers
@@ -67,10 +69,8 @@ log = logging.getLogger(__name__)
 METHODS = frozenset(
     {"tools/call", "tools/list", "prompts/list", "prompts/get", "resources/read", "resources/templates/list", "ping"}
 )
-#: The JSON-RPC error the 2025 era answers a cancelled request with (the SDK's transport does the same).
-REQUEST_CANCELLED = -32800
 #: The error a call gets when its session ends under it (the SDK's dispatcher answers the same at shutdown).
-CLOSED = {"code": -32000, "message": "Connection closed"}
+CLOSED = {"code": CONNECTION_CLOSED, "message": "Connection closed"}
 #: Priming events (an id with empty data) are sent only to clients of this protocol version or later;
 #: older ones cannot parse them (as in the SDK).
 PRIMING_SINCE = "2025-11-25"

@@ -40,8 +40,9 @@ class SessionManager(StreamableHTTPSessionManager):
       pipeline without its per-request streams) when ``direct_calls`` is on; the SDK's own answers to the
       rest go out as one JSON body when they would be a one-event stream (``json_answers``).
 
-    It overrides the SDK's private ``_admit_session`` and ``_discard_session`` and reads its session
-    tables; tests/trust/test_session_manager.py drives the real SDK through all of it.
+    It overrides the SDK's private ``_admit_session`` and ``_discard_session``, reads its session tables, and for
+    direct calls keeps a transport's idle accounting (``_requests_in_flight``, ``_idle_timeout``);
+    tests/trust/test_session_manager.py and test_direct_calls.py drive the real SDK through all of it.
     """
 
     def __init__(
