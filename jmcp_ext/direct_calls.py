@@ -83,6 +83,7 @@ class _Call:
 
     session_id: str
     runner: ServerRunner[Any]
+    request: Request
     request_id: str | int
     method: str
     params: dict[str, Any] | None
@@ -170,14 +171,15 @@ class DirectCalls:
         content_type = headers.get("content-type", "").split(";")[0].strip().lower()
         if not (has_json and has_sse) or content_type != "application/json":
             return None
-        return _Call(session_id, runner, message["id"], method, params, progress_token_from_params(params))
+        token = progress_token_from_params(params)
+        return _Call(session_id, runner, request, message["id"], method, params, token)
 
-    async def serve(self, call: _Call, scope: Scope, receive: Receive, send: Send) -> None:
+    async def serve(self, call: _Call, receive: Receive, send: Send) -> None:
         """Answer ``call`` on this HTTP exchange. Its id is already marked in flight; the mark is cleared when the
         call is answered, which may be after this returns (a client that went away mid-call)."""
         priming = call.runner.connection.protocol_version >= PRIMING_SINCE
         answer = _Answer(send, call, self._events, priming=priming)
-        context = _CallContext(call, answer, ServerMessageMetadata(request_context=Request(scope)))
+        context = _CallContext(call, answer, ServerMessageMetadata(request_context=call.request))
         task = call.task = asyncio.ensure_future(self._complete(call, context, answer))
         self.served += 1
         self._calls[(call.session_id, coerce_request_id(call.request_id))] = call

@@ -73,15 +73,6 @@ def parse_request(body: bytes) -> dict[str, Any] | None:
     return message
 
 
-def request_id_of(body: bytes) -> str | None:
-    """The id of the single JSON-RPC request in a POST body, as the SDK keys it; None for anything else.
-
-    Only requests the SDK would dispatch need the guard (see ``parse_request``).
-    """
-    message = parse_request(body)
-    return str(message["id"]) if message is not None else None
-
-
 def duplicate_error(body: bytes) -> bytes:
     """The JSON-RPC error refusing a request whose id is in flight (it echoes the id as sent)."""
     request_id = json.loads(body)["id"]

@@ -172,8 +172,6 @@ class McpRuntime:
             # it with a loopback-only allowlist (and break --ip 0.0.0.0 and proxies), so it is switched off.
             security_settings=TransportSecuritySettings(enable_dns_rebinding_protection=False),
         )
-        if manager.direct is not None:
-            server.middleware.insert(0, manager.direct.remember)  # notes each session's Connection (direct_calls)
         # --- end issue 13 ---------------------------------------------------------------------------------
         self.services, self._server = services, server
         return manager

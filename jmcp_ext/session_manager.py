@@ -65,6 +65,8 @@ class SessionManager(StreamableHTTPSessionManager):
             if direct_calls
             else None
         )
+        if self.direct is not None:
+            app.middleware.insert(0, self.direct.remember)  # notes each session's Connection as the SDK serves it
         # A request is done when its answer is stored, whether or not its client is still connected.
         previous = events.on_response
 
@@ -105,7 +107,7 @@ class SessionManager(StreamableHTTPSessionManager):
             return
         call = self.direct.accepts(session_id, scope, message) if self.direct and self._open(session_id) else None
         if call is not None:
-            await self.direct.serve(call, scope, receive, send)  # type: ignore[union-attr]  # call implies direct
+            await self.direct.serve(call, receive, send)  # type: ignore[union-attr]  # call implies direct
             return
         status: int | None = None
 

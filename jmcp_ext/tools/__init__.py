@@ -6,7 +6,7 @@ import contextlib
 import importlib
 import logging
 from collections.abc import AsyncIterator
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from .._version import __version__
 from .context import Limits, Services, services_of
@@ -37,10 +37,23 @@ You are working inside a live Jupyter server; a person may be watching the same 
 TOOL_MODULES = ("files", "notebooks", "reading", "editing", "history", "running", "variables", "kernels")
 
 
+def new_server(**kwargs: Any) -> MCPServer[Any]:
+    """``MCPServer(**kwargs)`` that leaves the root logger as it was: MCPServer() calls logging.basicConfig with its
+    own handler, and the root logger belongs to Jupyter (or to the test run)."""
+    from mcp.server.mcpserver import MCPServer
+
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
+    try:
+        return MCPServer(**kwargs)
+    finally:
+        root.handlers[:] = handlers
+        root.setLevel(level)
+
+
 def build_server(services: Services, *, read_only: bool = False, disabled: frozenset[str] = frozenset()) -> MCPServer:
     """An MCPServer offering the selected tools; each tool reaches ``services`` through its lifespan."""
     # Imported here: the MCP SDK is a large import, kept off Jupyter's start-up path (see runtime.py).
-    from mcp.server.mcpserver import MCPServer
     from mcp.server.subscriptions import InMemorySubscriptionBus
 
     from ..prompts import register_prompts
@@ -58,15 +71,10 @@ def build_server(services: Services, *, read_only: bool = False, disabled: froze
         finally:
             await feed.close()
 
-    root = logging.getLogger()
-    handlers, level = list(root.handlers), root.level
     bus = InMemorySubscriptionBus()  # carries resource changes to 2026-07-28 subscriptions/listen streams
-    server: MCPServer[Services] = MCPServer(
+    server: MCPServer[Services] = new_server(
         name="jmcp", version=__version__, instructions=INSTRUCTIONS, lifespan=lifespan, subscriptions=bus
     )
-    # MCPServer() calls logging.basicConfig with its own handler: give the root logger back to Jupyter.
-    root.handlers[:] = handlers
-    root.setLevel(level)
     offered = selected(read_only=read_only, disabled=disabled)
     for spec in offered:
         server.add_tool(per_call(spec), name=spec.name, annotations=spec.annotations, structured_output=False)
@@ -76,4 +84,4 @@ def build_server(services: Services, *, read_only: bool = False, disabled: froze
     return server
 
 
-__all__ = ["Limits", "Services", "build_server", "services_of"]
+__all__ = ["Limits", "Services", "build_server", "new_server", "services_of"]

@@ -4,7 +4,6 @@ resources and kernel starts are asked for the caller's pairs, and a refusal acts
 from __future__ import annotations
 
 import contextlib
-import logging
 from collections.abc import AsyncIterator
 from types import SimpleNamespace
 from typing import Any
@@ -52,11 +51,7 @@ def handler_with(authorizer: Authorizer) -> Any:
 async def mcp(authorizer: Authorizer | None) -> AsyncIterator[tuple[Client, Any]]:
     """jmcp's real server and session manager, each request carrying a caller as MCPHandler attaches it
     (none at all when ``authorizer`` is None). The services are absent: a tool that acts crashes."""
-    root = logging.getLogger()
-    handlers, level = list(root.handlers), root.level
     server = build_server(Services(notebooks=None, kernels=None, root_dir="/"))  # type: ignore[arg-type]
-    root.handlers[:] = handlers
-    root.setLevel(level)
     server.middleware.append(authorize_requests)
     manager = SessionManager(server._lowlevel_server, events=EventBuffers())
     handler = handler_with(authorizer) if authorizer is not None else None

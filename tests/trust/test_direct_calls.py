@@ -5,18 +5,18 @@ session life around them."""
 from __future__ import annotations
 
 import contextlib
-import logging
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any
 
 import anyio
 import pytest
-from mcp.server.mcpserver import Context, MCPServer
+from mcp.server.mcpserver import Context
 from pydantic import BaseModel
 
 from jmcp_ext.event_store import EventBuffers
 from jmcp_ext.session_manager import SessionManager
+from jmcp_ext.tools import new_server
 from tests.support import wait_until
 from tests.trust.asgi import Client, Exchange
 
@@ -52,11 +52,7 @@ class Answer(BaseModel):
 
 @contextlib.asynccontextmanager
 async def lab(*, direct: bool, **options: Any) -> AsyncIterator[Lab]:
-    root = logging.getLogger()
-    handlers, level = list(root.handlers), root.level
-    server = MCPServer(name="t")
-    root.handlers[:] = handlers  # MCPServer() reconfigures the root logger
-    root.setLevel(level)
+    server = new_server(name="t")
     gate = anyio.Event()
     cancelled: list[str] = []
 
@@ -105,8 +101,6 @@ async def lab(*, direct: bool, **options: Any) -> AsyncIterator[Lab]:
     manager = SessionManager(
         server._lowlevel_server, events=EventBuffers(), on_session_end=[ended.append], direct_calls=direct, **options
     )
-    if manager.direct is not None:
-        server.middleware.insert(0, manager.direct.remember)  # as the runtime does
     async with manager.run(), anyio.create_task_group() as tg:
         client = Client(manager.handle_request, tg)
         await client.initialize()

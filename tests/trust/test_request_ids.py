@@ -6,7 +6,13 @@ import json
 
 import pytest
 
-from jmcp_ext.request_ids import INVALID_REQUEST, InFlightRequests, duplicate_error, request_id_of
+from jmcp_ext.request_ids import INVALID_REQUEST, InFlightRequests, duplicate_error, parse_request
+
+
+def request_id_of(body: bytes) -> str | None:
+    """The id the guard keys a body's request by (None: not a single request)."""
+    message = parse_request(body)
+    return str(message["id"]) if message is not None else None
 
 
 def test_an_id_in_flight_is_refused_until_it_ends() -> None:

@@ -8,16 +8,16 @@ from __future__ import annotations
 
 import contextlib
 import json
-import logging
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 
 import anyio
 import pytest
-from mcp.server.mcpserver import Context, MCPServer
+from mcp.server.mcpserver import Context
 
 from jmcp_ext.event_store import EventBuffers
 from jmcp_ext.session_manager import SessionManager
+from jmcp_ext.tools import new_server
 from tests.support import wait_until
 from tests.trust.asgi import Client
 
@@ -47,11 +47,7 @@ class Harness:
 
 @contextlib.asynccontextmanager
 async def harness(**manager_options: object) -> AsyncIterator[tuple[Harness, Client]]:
-    root = logging.getLogger()
-    handlers, level = list(root.handlers), root.level
-    server = MCPServer(name="t")
-    root.handlers[:] = handlers  # MCPServer() reconfigures the root logger
-    root.setLevel(level)
+    server = new_server(name="t")
     gate = anyio.Event()
 
     @server.tool()
@@ -72,8 +68,6 @@ async def harness(**manager_options: object) -> AsyncIterator[tuple[Harness, Cli
     ended: list[str] = []
     manager = SessionManager(server._lowlevel_server, events=buffers, on_session_end=[ended.append], **manager_options)
     h = Harness(manager, buffers, gate, answered, ended)
-    if manager.direct is not None:
-        server.middleware.insert(0, manager.direct.remember)  # as the runtime does
     async with manager.run(), anyio.create_task_group() as tg:
         yield h, Client(manager.handle_request, tg)
         tg.cancel_scope.cancel()
