@@ -86,7 +86,14 @@ async def test_edits_reach_a_second_collaboration_client_live(server: JupyterSer
             cells = await wait_for_cells(peer, lambda cells: len(cells) == 2, timeout=2, what="the inserted cell")
             assert cells[1]["source"] == "print('live')"
             await call(client, "execute_cell", cell=1)
-            cells = await wait_for_cells(peer, lambda cells: len(cells[1]["outputs"]) == 1, timeout=5, what="an output")
+            # The output streams in while the cell runs; its prompt number is written as the run ends, and may
+            # reach the peer's websocket a moment after the call's answer.
+            cells = await wait_for_cells(
+                peer,
+                lambda cells: len(cells[1]["outputs"]) == 1 and cells[1]["execution_count"] is not None,
+                timeout=5,
+                what="the output and the prompt number",
+            )
             output = cells[1]["outputs"][0]
             assert output["output_type"] == "stream" and output["text"] == "live\n"
             assert cells[1]["execution_count"] == 1
