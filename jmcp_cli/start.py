@@ -76,13 +76,15 @@ def build_argv(opts: StartOptions, python: str = sys.executable) -> list[str]:
     argv = [
         python,
         "-m",
-        # JupyterLab, with the MCP SDK importing meanwhile (see jmcp_ext/preload.py): jmcp start waits for it.
-        "jmcp_ext.preload",
+        "jupyterlab",
         f"--ServerApp.ip={opts.ip}",
         f"--ServerApp.port={opts.port}",
         "--ServerApp.port_retries=0",
         f"{EXTENSIONS_TRAIT}={extensions!r}",
         f"--ServerApp.open_browser={opts.open_browser}",
+        # jmcp start waits for /mcp anyway: the endpoint is built as the extension starts, not on the first
+        # request. (Importing the SDK in a thread during JupyterLab's own start was measured slower: both are
+        # CPU-bound and share the GIL.)
         "--JMCPExtension.build_at_start=True",
     ]
     if opts.notebook_dir is not None:

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import httpx2
 
-from tests.support import STARTUP_TIMEOUT, JupyterServer, isolated_env
+from tests.support import STARTUP_TIMEOUT, JupyterServer
 
 READY_LINE = "jmcp: MCP endpoint ready"
 
@@ -74,15 +74,3 @@ def test_build_at_start_builds_without_any_mcp_request(tmp_path: Path) -> None:
         assert httpx2.get(f"{server.mcp_url}/healthz", timeout=10).json()["status"] == "ok"
     finally:
         server.stop()
-
-
-def test_the_preload_launcher_runs_jupyterlab_with_its_arguments(tmp_path: Path) -> None:
-    env = isolated_env(tmp_path / "home")
-    lab = subprocess.run(
-        [sys.executable, "-m", "jupyterlab", "--version"], env=env, capture_output=True, text=True, timeout=120
-    )
-    launched = subprocess.run(
-        [sys.executable, "-m", "jmcp_ext.preload", "--version"], env=env, capture_output=True, text=True, timeout=120
-    )
-    assert launched.returncode == 0, launched.stderr
-    assert launched.stdout == lab.stdout and lab.stdout.strip()
