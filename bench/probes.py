@@ -13,6 +13,7 @@ import time
 from typing import Any
 
 _marks: dict[str, float] = {}  # plus "msg_id": the kernel message the call sent
+_turns = [0]  # event-loop iterations since the current POST arrived
 
 
 def _mark(name: str) -> None:
@@ -20,6 +21,7 @@ def _mark(name: str) -> None:
 
 
 def _flush() -> None:
+    _marks["turns"] = _turns[0]
     with open(os.environ["JMCP_PROBES"], "a", encoding="utf-8") as out:
         out.write(json.dumps(_marks) + "\n")
     _marks.clear()
@@ -36,6 +38,7 @@ def _load_jupyter_server_extension(serverapp: Any) -> None:
     def initialize_(self: Any, *args: Any, **kwargs: Any) -> None:
         if self.request.method == "POST":
             _marks.clear()
+            _turns[0] = 0
             _marks["request"] = self.request._start_time  # tornado parsed the request line and headers
             _mark("handler")
         initialize(self, *args, **kwargs)
@@ -111,6 +114,15 @@ def _load_jupyter_server_extension(serverapp: Any) -> None:
         if final and "sent" in _marks:
             _flush()
 
+    import asyncio.base_events
+
+    run_once = asyncio.base_events.BaseEventLoop._run_once
+
+    def run_once_(self: Any) -> None:
+        _turns[0] += 1
+        run_once(self)
+
+    asyncio.base_events.BaseEventLoop._run_once = run_once_  # type: ignore[method-assign]
     handlers.MCPHandler.initialize = initialize_  # type: ignore[method-assign]
     handlers.MCPHandler.prepare = prepare_  # type: ignore[method-assign]
     sessions.Sessions.tracking = tracking_  # type: ignore[method-assign]

@@ -188,6 +188,9 @@ def report(result: dict[str, Any], spy_out: Path | None, lean: bool) -> str:
     total = median_step(ours, "client", "received") or 0.0
     raw_total = median_step(theirs, "client", "received") or 0.0
     lines.append(f"  {total:7.2f}  in all (n={len(ours)})")
+    turns = [t["turns"] for t in ours if "turns" in t]
+    if turns:
+        lines.append(f"  {statistics.median(turns):7.0f}  event-loop turns of the server from request to answer")
     lines.append("the raw AsyncKernelClient, alternating with it:")
     raw_steps = [
         ("client", "busy", "kernel starts"),
