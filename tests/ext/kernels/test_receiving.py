@@ -120,6 +120,31 @@ async def test_a_message_arriving_while_waiting_is_taken_and_an_empty_wait_ends_
     assert message["content"] == {"execution_state": "idle"}
 
 
+async def test_a_wait_that_times_out_loses_nothing_that_comes_after(pair: tuple[Kernel, Client]) -> None:
+    kernel, client = pair
+    for _ in range(3):  # each timed-out wait leaves no receive behind that could swallow a later message
+        with pytest.raises(Empty):
+            await next_message(client, "iopub", 0.05, request="x")
+    await kernel.send("status", parent("x"), execution_state="busy")
+    await kernel.send("status", parent("x"), execution_state="idle")
+    states = [(await next_message(client, "iopub", 5, request="x"))["content"]["execution_state"] for _ in range(2)]
+    assert states == ["busy", "idle"]
+
+
+async def test_cancelling_a_waiting_call_cancels_it_and_the_next_message_still_arrives(
+    pair: tuple[Kernel, Client],
+) -> None:
+    kernel, client = pair
+    waiting = asyncio.create_task(next_message(client, "iopub", 30, request="x"))
+    await asyncio.sleep(0.05)
+    waiting.cancel()
+    with pytest.raises(asyncio.CancelledError):  # a cancellation, not a timeout's Empty
+        await waiting
+    await kernel.send("status", parent("x"), execution_state="idle")
+    message = await next_message(client, "iopub", 5, request="x")
+    assert message["content"] == {"execution_state": "idle"}
+
+
 async def test_a_message_with_a_bad_signature_is_refused_as_jupyter_client_refuses_it(
     pair: tuple[Kernel, Client],
 ) -> None:
