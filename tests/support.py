@@ -71,8 +71,8 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def isolated_env(home: Path) -> dict[str, str]:
-    """Environment for a child Jupyter that reads and writes nothing outside ``home``."""
+def isolated_env(home: Path, code: Path = REPO_ROOT) -> dict[str, str]:
+    """Environment for a child Jupyter that reads and writes nothing outside ``home`` and runs ``code``'s jmcp."""
     env = dict(os.environ)
     env.update(
         HOME=str(home),
@@ -84,8 +84,8 @@ def isolated_env(home: Path) -> dict[str, str]:
         PYTHONUNBUFFERED="1",
     )
     env.pop("JUPYTER_TOKEN", None)
-    # Child servers import jmcp_ext from this checkout, whatever checkout the editable install points at.
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO_ROOT), env.get("PYTHONPATH")]))
+    # Child servers import jmcp_ext from this checkout (or ``code``), whatever the editable install points at.
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(code), env.get("PYTHONPATH")]))
     return env
 
 
@@ -110,6 +110,7 @@ class JupyterServer:
     app: str = "server"
     proc: subprocess.Popen[bytes] | None = None
     log_path: Path | None = None
+    code: Path = REPO_ROOT  # the checkout whose jmcp_ext the server runs (bench/ab.py runs another one beside)
 
     @property
     def url(self) -> str:
@@ -147,7 +148,7 @@ class JupyterServer:
             "--YDocExtension.document_save_delay=0.5",
             *self.args,
         ]  # fmt: skip
-        env = isolated_env(self.home)
+        env = isolated_env(self.home, self.code)
         env["JUPYTER_TOKEN"] = self.token
         with open(self.log_path, "wb") as log:
             # No terminal: a server never reads stdin, and with one Jupyter would ask before stopping on SIGINT.

@@ -1,0 +1,132 @@
+"""``python -m bench.ab [REF]``: this checkout's ``execute_code`` against another commit's, in the same run.
+
+A change meant to make calls faster is measured here before it is kept. Two JupyterLab servers run side by
+side: one imports jmcp_ext from this working tree, the other from ``REF`` (default ``HEAD``, so uncommitted
+changes are what is compared), unpacked with ``git archive`` into a temporary directory. The same lean
+client (bench/rpc.py) calls ``execute_code`` ``1+1`` on each in turn. Which server goes first flips every
+round, because the second call of a pair is measurably slower (about 0.1 ms here): the first server's
+after-work still runs on the other core. Reported per round and overall: the median of each, the
+difference, and each server's CPU time per call (from /proc), which moves less with the machine's noise
+than the wall time does.
+
+PYTHONPATH=$PWD python -m bench.ab [REF] [--calls 200] [--rounds 4]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import functools
+import statistics
+import subprocess
+import sys
+import tarfile
+import tempfile
+from pathlib import Path
+
+import httpx2
+
+from tests.support import REPO_ROOT, JupyterServer, isolated_env
+
+from .figures import alternate, write_notebook
+from .harness import cpu_seconds, median_ms
+from .rpc import RpcClient
+
+NOTEBOOK = "ab.ipynb"
+WARMUP = 10
+
+
+def unpack(ref: str, into: Path) -> str:
+    """``REF``'s tree under ``into``; its short commit id."""
+    commit = subprocess.run(
+        ["git", "-C", str(REPO_ROOT), "rev-parse", "--short", ref], capture_output=True, text=True, check=True
+    ).stdout.strip()
+    archive = into / "ref.tar"
+    subprocess.run(["git", "-C", str(REPO_ROOT), "archive", "--output", str(archive), commit], check=True)
+    with tarfile.open(archive) as tar:
+        tar.extractall(into / "code", filter="data")
+    return commit
+
+
+def imported_from(code: Path, home: Path, root: Path) -> str:
+    """Where a server started with ``code`` finds jmcp_ext (checks that the comparison compares what it says)."""
+    env = isolated_env(home, code)
+    probe = [sys.executable, "-c", "import jmcp_ext; print(jmcp_ext.__file__)"]
+    # In the server's working directory, as JupyterServer starts it (Python looks there first).
+    return subprocess.run(probe, env=env, cwd=root, capture_output=True, text=True, check=True).stdout.strip()
+
+
+async def compare(servers: dict[str, JupyterServer], calls: int, rounds: int) -> list[dict[str, float]]:
+    results = []
+    async with httpx2.AsyncClient(timeout=60) as http:
+        clients = {name: RpcClient(http, server.mcp_url, server.headers) for name, server in servers.items()}
+        for client in clients.values():
+            await client.initialize()
+            await client.call("use_notebook", path=NOTEBOOK)
+        names = list(clients)
+        for round_ in range(rounds):
+            first, second = names if round_ % 2 == 0 else names[::-1]
+            before = {name: cpu_seconds(server.proc.pid) for name, server in servers.items()}  # type: ignore[union-attr]
+            first_times, second_times, _ = await alternate(
+                functools.partial(clients[first].call, "execute_code", code="1+1"),
+                functools.partial(clients[second].call, "execute_code", code="1+1"),
+                calls,
+                warmup=WARMUP,
+            )
+            result = {first: median_ms(first_times), second: median_ms(second_times)}
+            for name, server in servers.items():
+                used = cpu_seconds(server.proc.pid) - before[name]  # type: ignore[union-attr]
+                result[f"{name} cpu"] = used / (calls + WARMUP) * 1000  # the untimed pairs ran too
+            results.append(result)
+            print(
+                f"round {round_ + 1} ({first} first): "
+                + "  ".join(f"{n} {result[n]:.2f} ms (server CPU {result[n + ' cpu']:.2f} ms)" for n in names)
+                + f"  difference {result[names[0]] - result[names[1]]:+.2f} ms",
+                flush=True,
+            )
+    return results
+
+
+async def main_async(ref: str, calls: int, rounds: int) -> int:
+    with tempfile.TemporaryDirectory(prefix="jmcp-ab-") as tmp:
+        work = Path(tmp)
+        commit = unpack(ref, work)
+        here, there = "this tree", f"{ref} ({commit})"
+        codes = {here: REPO_ROOT, there: work / "code"}
+        servers: dict[str, JupyterServer] = {}
+        try:
+            for index, (name, code) in enumerate(codes.items()):
+                root, home = work / f"root{index}", work / f"home{index}"
+                root.mkdir()
+                write_notebook(root / NOTEBOOK, 1)
+                found = Path(imported_from(code, home, root))
+                if not found.is_relative_to(code):
+                    print(f"{name}: jmcp_ext would come from {found}, not {code}", file=sys.stderr)
+                    return 1
+                servers[name] = JupyterServer(root=root, home=home, app="lab", code=code)
+                await asyncio.to_thread(servers[name].start)
+            results = await compare(servers, calls, rounds)
+        finally:
+            for server in servers.values():
+                await asyncio.to_thread(server.stop)
+    overall = {name: statistics.median(r[name] for r in results) for name in codes}
+    cpu = {name: statistics.median(r[f"{name} cpu"] for r in results) for name in codes}
+    print(
+        f"median of {rounds} rounds of {calls}: {here} {overall[here]:.2f} ms against {there} {overall[there]:.2f} ms "
+        f"({overall[here] - overall[there]:+.2f} ms, {overall[here] / overall[there]:.3f}x); server CPU per call "
+        f"{cpu[here]:.2f} against {cpu[there]:.2f} ms ({cpu[here] - cpu[there]:+.2f} ms)"
+    )
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.ab", description=__doc__.splitlines()[0])
+    parser.add_argument("ref", nargs="?", default="HEAD", help="the commit to compare against (default HEAD)")
+    parser.add_argument("--calls", type=int, default=200, help="timed calls per server and round")
+    parser.add_argument("--rounds", type=int, default=4, help="rounds; which server goes first flips each round")
+    args = parser.parse_args(argv)
+    return asyncio.run(main_async(args.ref, args.calls, args.rounds))
+
+
+if __name__ == "__main__":
+    sys.exit(main())
