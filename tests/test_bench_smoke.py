@@ -36,3 +36,27 @@ def test_quick_bench_prints_every_row_and_no_errors() -> None:
         assert met in ("yes", "NO", "n/a", "skipped"), matching[0]
     for label in ("`jmcp start` until /mcp/healthz answers", "jupyter-mcp-server `execute_code` 1+1 vs jmcp"):
         assert next(row for row in rows if row.startswith(f"| {label} ")).rstrip(" |").endswith("skipped")
+
+
+@pytest.mark.slow
+@pytest.mark.soak
+def test_ab_compares_this_tree_with_a_commit_on_two_servers() -> None:
+    if not (REPO_ROOT / ".git").exists():
+        pytest.skip("bench.ab unpacks a commit with git; this checkout has no repository")
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO_ROOT), env.get("PYTHONPATH")]))
+    result = subprocess.run(
+        [sys.executable, "-m", "bench.ab", "HEAD", "--calls", "5", "--rounds", "2"],
+        cwd=REPO_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert result.returncode == 0, f"{result.stdout}\n{result.stderr[-5000:]}"
+    lines = result.stdout.splitlines()
+    rounds = [line for line in lines if line.startswith("round ")]
+    # The order flips: this tree goes first in round 1, the commit in round 2.
+    assert rounds[0].startswith("round 1 (this tree first)") and rounds[1].startswith("round 2 (HEAD ("), rounds
+    assert all("server CPU" in line and "difference" in line for line in rounds)
+    assert lines[-1].startswith("median of 2 rounds of 5: this tree ") and " against HEAD (" in lines[-1]
