@@ -57,12 +57,22 @@ def parse_request(body: bytes) -> dict[str, Any] | None:
     """The single JSON-RPC request in a POST body, its id as the SDK keys it (``42.0`` is ``42``); None otherwise.
 
     Notifications, responses, batches and bodies the SDK will refuse anyway (bad JSON, odd id types)
-    give None. Parsed as the SDK parses (``pydantic_core``, which refuses lone surrogates that ``json`` lets by).
+    give None.
     """
+    return request_of(parse_json(body))
+
+
+def parse_json(body: bytes) -> Any:
+    """A POST body's JSON value, None if it is not JSON. Parsed as the SDK parses (``pydantic_core``, which
+    refuses lone surrogates that ``json`` lets by)."""
     try:
-        message = pydantic_core.from_json(body)
+        return pydantic_core.from_json(body)
     except ValueError:
         return None
+
+
+def request_of(message: Any) -> dict[str, Any] | None:
+    """``message`` if it is a single JSON-RPC request (its id normalised as in ``parse_request``), else None."""
     if not isinstance(message, dict) or not isinstance(message.get("method"), str) or "id" not in message:
         return None
     request_id: Any = message["id"]

@@ -22,7 +22,7 @@ from starlette.types import Message, Receive, Scope, Send
 from .direct_calls import DirectCalls
 from .event_store import EventBuffers
 from .json_answers import HOLD_SECONDS, json_answers
-from .request_ids import INVALID_REQUEST, InFlightRequests, duplicate_error, parse_request
+from .request_ids import INVALID_REQUEST, InFlightRequests, duplicate_error, parse_json, request_of
 
 
 class SessionManager(StreamableHTTPSessionManager):
@@ -95,10 +95,11 @@ class SessionManager(StreamableHTTPSessionManager):
             await self._sdk(scope, receive, send)
             return
         body, receive = await _read_body(receive, self.max_request_body_size)
-        message = parse_request(body) if body is not None else None
+        parsed = parse_json(body) if body is not None else None
+        message = request_of(parsed)
         if message is None:
-            if body is not None and self.direct is not None:
-                self.direct.cancel(session_id, _json_or_none(body))  # the SDK sees the notification too
+            if self.direct is not None:
+                self.direct.cancel(session_id, parsed)  # the SDK sees the notification too
             await self._sdk(scope, receive, send)
             return
         request_id = str(message["id"])
@@ -204,13 +205,6 @@ async def _read_body(receive: Receive, limit: int) -> tuple[bytes | None, Receiv
         return pending.popleft() if pending else await receive()
 
     return body, replay
-
-
-def _json_or_none(body: bytes) -> Any:
-    try:
-        return json.loads(body)
-    except (ValueError, UnicodeDecodeError):
-        return None
 
 
 def _json_error(message: str) -> Response:
