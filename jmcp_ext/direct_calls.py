@@ -91,6 +91,11 @@ class _Call:
     task: asyncio.Task[None] | None = None
     cancel_requested: anyio.Event = field(default_factory=anyio.Event)
 
+    @property
+    def key(self) -> tuple[str, str | int]:
+        """Where ``DirectCalls`` files the call: its session and its id as the SDK keys it."""
+        return self.session_id, coerce_request_id(self.request_id)
+
 
 class DirectCalls:
     """The direct lane: which requests it takes (``accepts``), serving them (``serve``), and its bookkeeping."""
@@ -182,7 +187,7 @@ class DirectCalls:
         context = _CallContext(call, answer, ServerMessageMetadata(request_context=call.request))
         task = call.task = asyncio.ensure_future(self._complete(call, context, answer))
         self.served += 1
-        self._calls[(call.session_id, coerce_request_id(call.request_id))] = call
+        self._calls[call.key] = call
         try:
             done, _ = await asyncio.wait({task}, timeout=self.hold_seconds)
             if done:
@@ -206,9 +211,8 @@ class DirectCalls:
                 body = await self._run(call, context)
             await answer.finish(body)
         finally:
-            key = (call.session_id, coerce_request_id(call.request_id))
-            if self._calls.get(key) is call:
-                del self._calls[key]
+            if self._calls.get(call.key) is call:
+                del self._calls[call.key]
             self._in_flight.end(call.session_id, str(call.request_id))
 
     async def _run(self, call: _Call, context: _CallContext) -> bytes:
