@@ -3,11 +3,10 @@
 A change meant to make calls faster is measured here before it is kept. Two JupyterLab servers run side by
 side: one imports jmcp_ext from this working tree, the other from ``REF`` (default ``HEAD``, so uncommitted
 changes are what is compared), unpacked with ``git archive`` into a temporary directory. The same lean
-client (bench/rpc.py) calls ``execute_code`` ``1+1`` on each in turn. Which server goes first flips every
-round, because the second call of a pair is measurably slower (about 0.1 ms here): the first server's
-after-work still runs on the other core. Reported per round and overall: the median of each, the
-difference, and each server's CPU time per call (from /proc), which moves less with the machine's noise
-than the wall time does.
+client (bench/rpc.py) calls ``execute_code`` ``1+1`` on each in turn (``figures.alternate``, which flips
+which server goes first every pair). Reported per round and overall: the median of each, the difference,
+and each server's CPU time per call (from /proc), which moves less with the machine's noise than the wall
+time does.
 
 PYTHONPATH=$PWD python -m bench.ab [REF] [--calls 200] [--rounds 4]
 """
@@ -63,23 +62,22 @@ async def compare(servers: dict[str, JupyterServer], calls: int, rounds: int) ->
         for client in clients.values():
             await client.initialize()
             await client.call("use_notebook", path=NOTEBOOK)
-        names = list(clients)
+        here, there = names = list(clients)
         for round_ in range(rounds):
-            first, second = names if round_ % 2 == 0 else names[::-1]
             before = {name: cpu_seconds(server.proc.pid) for name, server in servers.items()}  # type: ignore[union-attr]
-            first_times, second_times, _ = await alternate(
-                functools.partial(clients[first].call, "execute_code", code="1+1"),
-                functools.partial(clients[second].call, "execute_code", code="1+1"),
+            here_times, there_times, _ = await alternate(  # which server goes first flips every pair
+                functools.partial(clients[here].call, "execute_code", code="1+1"),
+                functools.partial(clients[there].call, "execute_code", code="1+1"),
                 calls,
                 warmup=WARMUP,
             )
-            result = {first: median_ms(first_times), second: median_ms(second_times)}
+            result = {here: median_ms(here_times), there: median_ms(there_times)}
             for name, server in servers.items():
                 used = cpu_seconds(server.proc.pid) - before[name]  # type: ignore[union-attr]
                 result[f"{name} cpu"] = used / (calls + WARMUP) * 1000  # the untimed pairs ran too
             results.append(result)
             print(
-                f"round {round_ + 1} ({first} first): "
+                f"round {round_ + 1}: "
                 + "  ".join(f"{n} {result[n]:.2f} ms (server CPU {result[n + ' cpu']:.2f} ms)" for n in names)
                 + f"  difference {result[names[0]] - result[names[1]]:+.2f} ms",
                 flush=True,
@@ -123,7 +121,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.ab", description=__doc__.splitlines()[0])
     parser.add_argument("ref", nargs="?", default="HEAD", help="the commit to compare against (default HEAD)")
     parser.add_argument("--calls", type=int, default=200, help="timed calls per server and round")
-    parser.add_argument("--rounds", type=int, default=4, help="rounds; which server goes first flips each round")
+    parser.add_argument("--rounds", type=int, default=4, help="rounds, each reported on its own line")
     args = parser.parse_args(argv)
     return asyncio.run(main_async(args.ref, args.calls, args.rounds))
 

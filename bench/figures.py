@@ -535,17 +535,23 @@ async def compare_transport(s: Settings, bench: Bench) -> Row:
 async def alternate(
     first: Callable[[], Awaitable[Any]], second: Callable[[], Awaitable[Any]], n: int, warmup: int = 10
 ) -> tuple[list[float], list[float], Any]:
-    """Time ``n`` calls of each, strictly alternating after ``warmup`` untimed pairs; also the last answer of first."""
+    """Time ``n`` calls of each, strictly alternating after ``warmup`` untimed pairs; also the last answer of first.
+
+    The order within a pair flips every pair (first-second, second-first, ...): the second call of a pair runs
+    while the first one's after-work (a server's bookkeeping after it answered) may still hold the other core,
+    about 0.1 ms on the 2-core bench machine, so a fixed order would favour whichever goes first.
+    """
     times: tuple[list[float], list[float]] = ([], [])
     answer = None
     for i in range(n + warmup):
-        with Stopwatch() as a:
-            answer = await first()
-        with Stopwatch() as b:
-            await second()
-        if i >= warmup:
-            times[0].append(a.seconds)
-            times[1].append(b.seconds)
+        pair = ((0, first), (1, second)) if i % 2 == 0 else ((1, second), (0, first))
+        for slot, timed in pair:
+            with Stopwatch() as sw:
+                result = await timed()
+            if slot == 0:
+                answer = result
+            if i >= warmup:
+                times[slot].append(sw.seconds)
     return times[0], times[1], answer
 
 

@@ -116,13 +116,13 @@ def _load_jupyter_server_extension(serverapp: Any) -> None:
 
     import asyncio.base_events
 
-    run_once = asyncio.base_events.BaseEventLoop._run_once
+    run_once = asyncio.base_events.BaseEventLoop._run_once  # type: ignore[attr-defined]  # private: one call per loop turn
 
     def run_once_(self: Any) -> None:
         _turns[0] += 1
         run_once(self)
 
-    asyncio.base_events.BaseEventLoop._run_once = run_once_  # type: ignore[method-assign]
+    asyncio.base_events.BaseEventLoop._run_once = run_once_  # type: ignore[attr-defined]
     handlers.MCPHandler.initialize = initialize_  # type: ignore[method-assign]
     handlers.MCPHandler.prepare = prepare_  # type: ignore[method-assign]
     sessions.Sessions.tracking = tracking_  # type: ignore[method-assign]

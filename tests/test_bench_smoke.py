@@ -9,6 +9,7 @@ import sys
 import pytest
 
 from bench.__main__ import ROWS
+from bench.figures import alternate
 from tests.support import REPO_ROOT
 
 
@@ -56,7 +57,24 @@ def test_ab_compares_this_tree_with_a_commit_on_two_servers() -> None:
     assert result.returncode == 0, f"{result.stdout}\n{result.stderr[-5000:]}"
     lines = result.stdout.splitlines()
     rounds = [line for line in lines if line.startswith("round ")]
-    # The order flips: this tree goes first in round 1, the commit in round 2.
-    assert rounds[0].startswith("round 1 (this tree first)") and rounds[1].startswith("round 2 (HEAD ("), rounds
-    assert all("server CPU" in line and "difference" in line for line in rounds)
+    assert [line.split(":")[0] for line in rounds] == ["round 1", "round 2"], rounds
+    for line in rounds:
+        assert "this tree " in line and "HEAD (" in line and "server CPU" in line and "difference" in line, line
     assert lines[-1].startswith("median of 2 rounds of 5: this tree ") and " against HEAD (" in lines[-1]
+
+
+async def test_alternate_flips_which_call_goes_first_every_pair() -> None:
+    calls: list[str] = []
+
+    async def first() -> str:
+        calls.append("a")
+        return "first's answer"
+
+    async def second() -> str:
+        calls.append("b")
+        return "second's answer"
+
+    a_times, b_times, answer = await alternate(first, second, 3, warmup=1)
+    assert "".join(calls) == "ab" + "ba" + "ab" + "ba"  # one untimed pair, then three timed ones
+    assert len(a_times) == len(b_times) == 3
+    assert answer == "first's answer"
