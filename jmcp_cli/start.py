@@ -174,16 +174,30 @@ def wait_until_ready(proc: "subprocess.Popen[bytes]", base_url: str, log: Path, 
 
 
 def stop(proc: "subprocess.Popen[bytes]", timeout: float = SHUTDOWN_TIMEOUT) -> None:
-    """SIGTERM lets JupyterLab shut its kernels down; SIGKILL its process group if it hangs."""
+    """SIGTERM lets JupyterLab shut its kernels down; SIGKILL its process group if it hangs.
+
+    Another SIGTERM or SIGHUP meanwhile changes nothing (``timeout``, for one, sends jmcp a second one through
+    its process group): JupyterLab is stopping already. Another Ctrl-C means "now", as in a terminal.
+    """
     if proc.poll() is not None:
         return
     try:
         proc.send_signal(signal.SIGTERM)
-        proc.wait(timeout=timeout)
+        _wait_through_terminations(proc, time.monotonic() + timeout)
     except (subprocess.TimeoutExpired, KeyboardInterrupt):
         with suppress(ProcessLookupError):
             os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait(timeout=5)
+        _wait_through_terminations(proc, time.monotonic() + 5)
+
+
+def _wait_through_terminations(proc: "subprocess.Popen[bytes]", deadline: float) -> None:
+    """``proc.wait`` until ``deadline`` (TimeoutExpired after it), carrying on through ``_Terminated``."""
+    while True:
+        try:
+            proc.wait(timeout=max(0.0, deadline - time.monotonic()))
+            return
+        except _Terminated:
+            continue
 
 
 class _Terminated(Exception):

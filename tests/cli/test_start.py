@@ -4,6 +4,7 @@ import json
 import os
 import signal
 import socket
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -113,6 +114,27 @@ def test_start_serves_mcp_and_stops_jupyterlab_and_its_kernels(sig: int, tmp_pat
     wait_for(lambda: process_gone(jupyter_pid), 10, "JupyterLab to exit")
     wait_for(lambda: process_gone(kpid), 10, "the kernel to exit")
     assert json.loads((Path(os.environ["JMCP_HOME"]) / "server.json").read_text())["pid"] == jupyter_pid
+
+
+@pytest.mark.slow
+def test_a_second_sigterm_while_jupyterlab_stops_lets_it_finish() -> None:
+    # `timeout` sends jmcp SIGTERM twice (itself, then its process group), as some supervisors do.
+    server = start_jmcp()
+    try:
+        jupyter_pid = server.record["pid"]
+        kernel = fetch.request(server.base_url + "api/kernels", method="POST", token=tokens.load(), json_body={})
+        kpid = kernel_pid(kernel.json()["id"])
+    except BaseException:
+        server.stop(signal.SIGKILL)
+        raise
+    server.proc.send_signal(signal.SIGTERM)
+    time.sleep(0.05)  # jmcp is now waiting for JupyterLab, which takes longer to shut a kernel down
+    assert server.proc.poll() is None, server.output
+    assert server.stop(signal.SIGTERM) == 0
+    assert "Traceback" not in server.output
+    assert "JupyterLab stopped" in server.output
+    wait_for(lambda: process_gone(jupyter_pid), 10, "JupyterLab to exit")
+    wait_for(lambda: process_gone(kpid), 10, "the kernel to exit")
 
 
 @pytest.mark.slow
