@@ -29,6 +29,7 @@ from .harness import Row, table
 ROWS = {
     "help": "`jmcp --help` wall time",
     "start": "`jmcp start` until /mcp/healthz answers",
+    "start-own": "`jmcp start` vs its launch of JupyterLab without jmcp_ext",
     "start-ext": "`jupyter lab` with jmcp_ext vs without",
     "exec-raw": "`execute_code` 1+1 via MCP vs raw AsyncKernelClient",
     "exec-other": "jupyter-mcp-server `execute_code` 1+1 vs jmcp",
@@ -47,7 +48,7 @@ ROWS = {
 }
 GROUPS = {
     "help": ["help"],
-    "start": ["start", "start-ext"],
+    "start": ["start", "start-own", "start-ext"],
     "exec": ["exec-raw"],
     "other": ["exec-other"],
     "transport": ["exec-transport"],

@@ -76,7 +76,9 @@ def build_argv(opts: StartOptions, python: str = sys.executable) -> list[str]:
     argv = [
         python,
         "-m",
-        "jupyterlab",
+        # JupyterLab, minus an upstream import that costs over a second and serves no Jupyter schema
+        # (see jmcp_ext/launch.py).
+        "jmcp_ext.launch",
         f"--ServerApp.ip={opts.ip}",
         f"--ServerApp.port={opts.port}",
         "--ServerApp.port_retries=0",

@@ -18,8 +18,9 @@ from .helpers import kernel_pid, process_gone, root_args, run, start_jmcp, wait_
 
 def test_argv_enables_the_extension_and_never_carries_the_token() -> None:
     argv = build_argv(StartOptions(port=4040, ip="127.0.0.1", extra_args=["--allow-root"]))
-    # JupyterLab itself, told to build the endpoint at once rather than on the first request.
-    assert argv[1:3] == ["-m", "jupyterlab"]
+    # JupyterLab through jmcp_ext.launch (which defers an import nobody needs), told to build the endpoint at
+    # once rather than on the first request.
+    assert argv[1:3] == ["-m", "jmcp_ext.launch"]
     assert "--JMCPExtension.build_at_start=True" in argv
     assert "--ServerApp.port=4040" in argv
     assert "--ServerApp.port_retries=0" in argv
