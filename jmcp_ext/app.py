@@ -98,8 +98,9 @@ class JMCPExtension(ExtensionApp):
         False,
         config=True,
         help=(
-            "Build the MCP server as soon as the extension starts instead of on the first /mcp request "
-            "(`jmcp start` sets it: it is about to wait for /mcp/healthz anyway)."
+            "Build the MCP server as soon as the extension starts instead of on the first /mcp request, on the "
+            "server's own thread: Jupyter answers nothing for the half second or so this takes (`jmcp start` "
+            "sets it: it waits for /mcp/healthz before it shows the server to anyone)."
         ),
     )
 
@@ -152,7 +153,7 @@ class JMCPExtension(ExtensionApp):
             install_live_revert(self.serverapp, self.log)
         self.runtime.start()
         if self.build_at_start:
-            self.runtime.request_build()
+            self.runtime.request_build(on_loop=True)
 
     async def stop_extension(self) -> None:
         await self.runtime.stop()

@@ -61,6 +61,7 @@ def test_a_plain_server_builds_the_endpoint_only_when_asked(tmp_path: Path) -> N
         # The first health check is what asks for the build, so it cannot have finished yet.
         assert httpx2.get(f"{server.mcp_url}/healthz", timeout=10).json()["status"] == "starting"
         wait_for_log(server, READY_LINE)
+        assert "s, in a thread)" in server.log()  # the server kept answering meanwhile
     finally:
         server.stop()
 
@@ -71,6 +72,8 @@ def test_build_at_start_builds_without_any_mcp_request(tmp_path: Path) -> None:
     ).start()
     try:
         wait_for_log(server, READY_LINE)  # this test sends no /mcp request before
+        # On the server's own thread: in a thread, the build competes for the GIL with JupyterLab's start-up.
+        assert f"{READY_LINE} (built in " in server.log() and "s, on the server's thread)" in server.log()
         assert httpx2.get(f"{server.mcp_url}/healthz", timeout=10).json()["status"] == "ok"
     finally:
         server.stop()
