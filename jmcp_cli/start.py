@@ -181,25 +181,35 @@ def stop(proc: "subprocess.Popen[bytes]", timeout: float = SHUTDOWN_TIMEOUT) -> 
     Another SIGTERM or SIGHUP meanwhile changes nothing (``timeout``, for one, sends jmcp a second one through
     its process group): JupyterLab is stopping already. Another Ctrl-C means "now", as in a terminal.
     """
-    if proc.poll() is not None:
-        return
-    try:
-        proc.send_signal(signal.SIGTERM)
-        _wait_through_terminations(proc, time.monotonic() + timeout)
-    except (subprocess.TimeoutExpired, KeyboardInterrupt):
-        with suppress(ProcessLookupError):
-            os.killpg(proc.pid, signal.SIGKILL)
-        _wait_through_terminations(proc, time.monotonic() + 5)
-
-
-def _wait_through_terminations(proc: "subprocess.Popen[bytes]", deadline: float) -> None:
-    """``proc.wait`` until ``deadline`` (TimeoutExpired after it), carrying on through ``_Terminated``."""
-    while True:
-        try:
-            proc.wait(timeout=max(0.0, deadline - time.monotonic()))
+    with _stopping_already():
+        if proc.poll() is not None:
             return
-        except _Terminated:
-            continue
+        try:
+            proc.send_signal(signal.SIGTERM)
+            proc.wait(timeout=timeout)
+        except (subprocess.TimeoutExpired, KeyboardInterrupt):
+            with suppress(ProcessLookupError):
+                os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(timeout=5)
+
+
+#: The signals that stop jmcp start gracefully (Ctrl-C's SIGINT is Python's KeyboardInterrupt).
+TERMINATIONS = (signal.SIGTERM, signal.SIGHUP)
+
+
+def _already_stopping(signum: int, frame: FrameType | None) -> None:
+    """The handler while jmcp stops: a further SIGTERM or SIGHUP changes nothing."""
+
+
+@contextmanager
+def _stopping_already() -> Iterator[None]:
+    """SIGTERM and SIGHUP do nothing until the block ends (then their previous handlers are back)."""
+    previous = {sig: signal.signal(sig, _already_stopping) for sig in TERMINATIONS}
+    try:
+        yield
+    finally:
+        for sig, prev in previous.items():
+            signal.signal(sig, prev)
 
 
 class _Terminated(Exception):
@@ -209,9 +219,11 @@ class _Terminated(Exception):
 @contextmanager
 def _terminate_raises() -> Iterator[None]:
     def handler(signum: int, frame: FrameType | None) -> None:
+        for sig in TERMINATIONS:  # from here on jmcp is stopping: once is enough
+            signal.signal(sig, _already_stopping)
         raise _Terminated(signum)
 
-    previous = {sig: signal.signal(sig, handler) for sig in (signal.SIGTERM, signal.SIGHUP)}
+    previous = {sig: signal.signal(sig, handler) for sig in TERMINATIONS}
     try:
         yield
     finally:

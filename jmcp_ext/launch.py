@@ -67,7 +67,7 @@ class _Finder(importlib.abc.MetaPathFinder, importlib.abc.Loader):
 
 
 _FINDER = _Finder()
-_lock = threading.Lock()
+_lock = threading.RLock()  # reentrant: the real package, being imported, could ask for itself
 _loaded: list[types.ModuleType] = []
 
 
