@@ -1,4 +1,5 @@
-"""jmcp_ext.launch: JupyterLab's start without rfc3987_syntax's grammar build, and IRI checks exactly as before.
+"""jmcp_ext.launch: JupyterLab's start without rfc3987_syntax's grammar build (IRI checks answer exactly as before),
+and with the MCP SDK imported while JupyterLab waits for ``node`` when the endpoint is built at start.
 
 Each case runs in a fresh interpreter: the deferral changes the import system of the process it is used in.
 """
@@ -108,3 +109,47 @@ def test_defer_after_the_real_import_changes_nothing(imported_first: bool) -> No
         deferred=True,
     )
     assert module == (["module", False] if imported_first else ["_StandIn", True])
+
+
+def test_the_sdk_is_imported_in_a_thread_while_jupyterlab_asks_node() -> None:
+    outcome = _run(
+        """
+        import importlib.abc, logging, threading
+        importers = []
+
+        class Watch(importlib.abc.MetaPathFinder):
+            def find_spec(self, name, path, target=None):
+                if name == "mcp_types":
+                    importers.append(threading.current_thread().name)
+                return None
+
+        sys.meta_path.insert(0, Watch())
+        patched = launch.import_sdk_while_node_answers()
+        from jupyterlab import commands
+        before = "mcp" in sys.modules
+        first = commands._yarn_config(logging.getLogger("test"))
+        after = "mcp.server.mcpserver" in sys.modules
+        second = commands._yarn_config(logging.getLogger("test"))  # the original again: once is enough
+        print(json.dumps([patched, before, after, importers, first == second, commands._yarn_config.__name__]))
+        """,
+        deferred=True,
+    )
+    # Not imported until JupyterLab asks node; imported, in the launcher's thread, by the time it has its answer,
+    # which is the one it would have had.
+    assert outcome == [True, False, True, ["jmcp-sdk-import"], True, "_yarn_config"]
+
+
+@pytest.mark.parametrize(
+    ("args", "asks_node"),
+    [(["--JMCPExtension.build_at_start=True", "--port=0"], "ask_yarn_meanwhile"), (["--port=0"], "_yarn_config")],
+)
+def test_the_sdk_is_imported_early_only_for_a_build_at_start(args: list[str], asks_node: str) -> None:
+    asked = _run(
+        f"""
+        launch.prepare({args!r})
+        from jupyterlab import commands
+        print(json.dumps([commands._yarn_config.__name__, "mcp" in sys.modules]))
+        """,
+        deferred=True,
+    )
+    assert asked == [asks_node, False]  # and nothing imported yet: that waits for JupyterLab to ask node
