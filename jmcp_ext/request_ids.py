@@ -53,15 +53,6 @@ class InFlightRequests:
         return len(self._ids)
 
 
-def parse_request(body: bytes) -> dict[str, Any] | None:
-    """The single JSON-RPC request in a POST body, its id as the SDK keys it (``42.0`` is ``42``); None otherwise.
-
-    Notifications, responses, batches and bodies the SDK will refuse anyway (bad JSON, odd id types)
-    give None.
-    """
-    return request_of(parse_json(body))
-
-
 def parse_json(body: bytes) -> Any:
     """A POST body's JSON value, None if it is not JSON. Parsed as the SDK parses (``pydantic_core``, which
     refuses lone surrogates that ``json`` lets by)."""
@@ -72,7 +63,12 @@ def parse_json(body: bytes) -> Any:
 
 
 def request_of(message: Any) -> dict[str, Any] | None:
-    """``message`` if it is a single JSON-RPC request (its id normalised as in ``parse_request``), else None."""
+    """``message`` (a parsed POST body) if it is a single JSON-RPC request, its id as the SDK keys it (``42.0`` is
+    ``42``); None otherwise.
+
+    Notifications, responses, batches and bodies the SDK will refuse anyway (bad JSON, odd id types)
+    give None.
+    """
     if not isinstance(message, dict) or not isinstance(message.get("method"), str) or "id" not in message:
         return None
     request_id: Any = message["id"]

@@ -6,12 +6,12 @@ import json
 
 import pytest
 
-from jmcp_ext.request_ids import INVALID_REQUEST, InFlightRequests, duplicate_error, parse_request
+from jmcp_ext.request_ids import INVALID_REQUEST, InFlightRequests, duplicate_error, parse_json, request_of
 
 
 def request_id_of(body: bytes) -> str | None:
     """The id the guard keys a body's request by (None: not a single request)."""
-    message = parse_request(body)
+    message = request_of(parse_json(body))  # as the session manager reads a POST
     return str(message["id"]) if message is not None else None
 
 
