@@ -7,8 +7,8 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager, suppress
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import AbstractContextManager, contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import FrameType
@@ -85,8 +85,7 @@ def build_argv(opts: StartOptions, python: str = sys.executable) -> list[str]:
         f"{EXTENSIONS_TRAIT}={extensions!r}",
         f"--ServerApp.open_browser={opts.open_browser}",
         # jmcp start waits for /mcp anyway: the endpoint is built as the extension starts, not on the first
-        # request. (Importing the SDK in a thread during JupyterLab's own start was measured slower: both are
-        # CPU-bound and share the GIL.)
+        # request, and the launcher imports the SDK while JupyterLab waits on node.
         "--JMCPExtension.build_at_start=True",
     ]
     if opts.notebook_dir is not None:
@@ -175,6 +174,30 @@ def wait_until_ready(proc: "subprocess.Popen[bytes]", base_url: str, log: Path, 
     raise ServerStartError(f"JupyterLab did not answer within {timeout:.0f} s. Last lines of {log}:\n{_tail(log)}")
 
 
+#: The signals that stop jmcp start gracefully (Ctrl-C's SIGINT is Python's KeyboardInterrupt).
+TERMINATIONS = (signal.SIGTERM, signal.SIGHUP)
+
+
+def _already_stopping(signum: int, frame: FrameType | None) -> None:
+    """The handler while jmcp stops: a further SIGTERM or SIGHUP changes nothing."""
+
+
+@contextmanager
+def _terminations_handled_by(handler: Callable[[int, FrameType | None], None]) -> Iterator[None]:
+    """``handler`` takes SIGTERM and SIGHUP until the block ends; then their previous handlers are back."""
+    previous = {sig: signal.signal(sig, handler) for sig in TERMINATIONS}
+    try:
+        yield
+    finally:
+        for sig, prev in previous.items():
+            signal.signal(sig, prev)
+
+
+def _stopping_already() -> AbstractContextManager[None]:
+    """SIGTERM and SIGHUP do nothing until the block ends."""
+    return _terminations_handled_by(_already_stopping)
+
+
 def stop(proc: "subprocess.Popen[bytes]", timeout: float = SHUTDOWN_TIMEOUT) -> None:
     """SIGTERM lets JupyterLab shut its kernels down; SIGKILL its process group if it hangs.
 
@@ -193,42 +216,19 @@ def stop(proc: "subprocess.Popen[bytes]", timeout: float = SHUTDOWN_TIMEOUT) -> 
             proc.wait(timeout=5)
 
 
-#: The signals that stop jmcp start gracefully (Ctrl-C's SIGINT is Python's KeyboardInterrupt).
-TERMINATIONS = (signal.SIGTERM, signal.SIGHUP)
-
-
-def _already_stopping(signum: int, frame: FrameType | None) -> None:
-    """The handler while jmcp stops: a further SIGTERM or SIGHUP changes nothing."""
-
-
-@contextmanager
-def _stopping_already() -> Iterator[None]:
-    """SIGTERM and SIGHUP do nothing until the block ends (then their previous handlers are back)."""
-    previous = {sig: signal.signal(sig, _already_stopping) for sig in TERMINATIONS}
-    try:
-        yield
-    finally:
-        for sig, prev in previous.items():
-            signal.signal(sig, prev)
-
-
 class _Terminated(Exception):
     """SIGTERM/SIGHUP received by jmcp itself."""
 
 
-@contextmanager
-def _terminate_raises() -> Iterator[None]:
+def _terminate_raises() -> AbstractContextManager[None]:
+    """SIGTERM and SIGHUP raise ``_Terminated`` (once: later ones do nothing) until the block ends."""
+
     def handler(signum: int, frame: FrameType | None) -> None:
         for sig in TERMINATIONS:  # from here on jmcp is stopping: once is enough
             signal.signal(sig, _already_stopping)
         raise _Terminated(signum)
 
-    previous = {sig: signal.signal(sig, handler) for sig in TERMINATIONS}
-    try:
-        yield
-    finally:
-        for sig, prev in previous.items():
-            signal.signal(sig, prev)
+    return _terminations_handled_by(handler)
 
 
 def open_log(path: Path) -> IO[bytes]:
