@@ -8,11 +8,12 @@ import json
 import subprocess
 import sys
 import textwrap
+from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.support import REPO_ROOT
+from tests.support import REPO_ROOT, isolated_env
 
 #: Valid and invalid IRIs and IRI references (non-ASCII, IPv6, empty, relative, spaces, bad escapes).
 SAMPLES = [
@@ -153,3 +154,14 @@ def test_the_sdk_is_imported_early_only_for_a_build_at_start(args: list[str], as
         deferred=True,
     )
     assert asked == [asks_node, False]  # and nothing imported yet: that waits for JupyterLab to ask node
+
+
+def test_the_launcher_runs_jupyterlab_with_its_arguments(tmp_path: Path) -> None:
+    # The README offers `python -m jmcp_ext.launch ARGS` in place of `jupyter lab ARGS`.
+    env = isolated_env(tmp_path / "home")
+    lab, launched = (
+        subprocess.run([sys.executable, "-m", name, "--version"], env=env, capture_output=True, text=True, timeout=120)
+        for name in ("jupyterlab", "jmcp_ext.launch")
+    )
+    assert launched.returncode == 0, launched.stderr
+    assert launched.stdout == lab.stdout and lab.stdout.strip()
