@@ -8,7 +8,11 @@ which server goes first every pair). Reported per round and overall: the median 
 and each server's CPU time per call (from /proc), which moves less with the machine's noise than the wall
 time does.
 
-PYTHONPATH=$PWD python -m bench.ab [REF] [--calls 200] [--rounds 4]
+``--without-activity-watcher`` runs this tree's server without jupyter_server's kernel activity watcher
+(bench/no_activity_watcher.py): against ``HEAD`` with no local changes, the difference is the watcher's share
+of a call.
+
+PYTHONPATH=$PWD python -m bench.ab [REF] [--calls 200] [--rounds 4] [--without-activity-watcher]
 """
 
 from __future__ import annotations
@@ -33,6 +37,7 @@ from .rpc import RpcClient
 
 NOTEBOOK = "ab.ipynb"
 WARMUP = 10
+WITHOUT_WATCHER = "--ServerApp.jpserver_extensions={'jmcp_ext': True, 'bench.no_activity_watcher': True}"
 
 
 def unpack(ref: str, into: Path) -> str:
@@ -85,12 +90,14 @@ async def compare(servers: dict[str, JupyterServer], calls: int, rounds: int) ->
     return results
 
 
-async def main_async(ref: str, calls: int, rounds: int) -> int:
+async def main_async(ref: str, calls: int, rounds: int, *, without_watcher: bool = False) -> int:
     with tempfile.TemporaryDirectory(prefix="jmcp-ab-") as tmp:
         work = Path(tmp)
         commit = unpack(ref, work)
-        here, there = "this tree", f"{ref} ({commit})"
+        here = "this tree without the activity watcher" if without_watcher else "this tree"
+        there = f"{ref} ({commit})"
         codes = {here: REPO_ROOT, there: work / "code"}
+        quiet = [WITHOUT_WATCHER] if without_watcher else []
         servers: dict[str, JupyterServer] = {}
         try:
             for index, (name, code) in enumerate(codes.items()):
@@ -101,7 +108,8 @@ async def main_async(ref: str, calls: int, rounds: int) -> int:
                 if not found.is_relative_to(code):
                     print(f"{name}: jmcp_ext would come from {found}, not {code}", file=sys.stderr)
                     return 1
-                servers[name] = JupyterServer(root=root, home=home, app="lab", code=code)
+                args = quiet if name == here else []
+                servers[name] = JupyterServer(root=root, home=home, args=args, app="lab", code=code)
                 await asyncio.to_thread(servers[name].start)
             results = await compare(servers, calls, rounds)
         finally:
@@ -122,8 +130,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("ref", nargs="?", default="HEAD", help="the commit to compare against (default HEAD)")
     parser.add_argument("--calls", type=int, default=200, help="timed calls per server and round")
     parser.add_argument("--rounds", type=int, default=4, help="rounds, each reported on its own line")
+    parser.add_argument(
+        "--without-activity-watcher",
+        action="store_true",
+        help="run this tree's server without jupyter_server's kernel activity watcher (its share of a call)",
+    )
     args = parser.parse_args(argv)
-    return asyncio.run(main_async(args.ref, args.calls, args.rounds))
+    return asyncio.run(main_async(args.ref, args.calls, args.rounds, without_watcher=args.without_activity_watcher))
 
 
 if __name__ == "__main__":

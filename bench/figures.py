@@ -13,6 +13,7 @@ import shutil
 import subprocess
 import sys
 import time
+import warnings
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -266,6 +267,10 @@ class Bench:
                 mcp_times, raw_times, text = await alternate(sdk, lambda: raw_execute(kc, "1+1"), n)
                 lean_times, lean_raw_times, _ = await alternate(bare, lambda: raw_execute(kc, "1+1"), n)
                 assert "ran" in text and text.rstrip().endswith("2"), text  # execute_code has no Out[n] prompt
+                # The floor under any tool call: a request the SDK answers itself (HTTP, Jupyter's auth, dispatch).
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")  # the SDK's client deprecates ping for the 2026 protocol era
+                    sdk_ping, lean_ping, _ = await alternate(client.send_ping, lambda: lean.rpc("ping"), n)
             finally:
                 kc.stop_channels()
         m, r = median_ms(mcp_times), median_ms(raw_times)
@@ -278,7 +283,10 @@ class Bench:
                 f"the MCP SDK's own client, median of {n}, interleaved; overhead {m - r:.2f} ms; "
                 f"p99 {percentile_ms(mcp_times, 99):.1f} ms vs {percentile_ms(raw_times, 99):.1f} ms; "
                 f"a lean JSON-RPC client (bench/rpc.py) instead, alternating with the raw client the same way: "
-                f"{lean_ms:.2f} ms vs {lean_raw:.2f} ms ({lean_ms / lean_raw:.2f}x, {lean_ms - lean_raw:+.2f} ms)"
+                f"{lean_ms:.2f} ms vs {lean_raw:.2f} ms ({lean_ms / lean_raw:.2f}x, {lean_ms - lean_raw:+.2f} ms); "
+                f"an MCP ping to the same server (no tool: HTTP, Jupyter's auth, the SDK's dispatch) takes "
+                f"{median_ms(sdk_ping):.2f} ms through the SDK's client and {median_ms(lean_ping):.2f} ms through "
+                "the lean one"
             ),
         )
 

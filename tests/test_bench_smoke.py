@@ -5,12 +5,16 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from pathlib import Path
 
+import httpx2
 import pytest
 
 from bench.__main__ import ROWS
+from bench.ab import WITHOUT_WATCHER
 from bench.figures import alternate
-from tests.support import REPO_ROOT
+from tests.polling import poll_async
+from tests.support import REPO_ROOT, call, mcp_client, running_server
 
 
 @pytest.mark.slow
@@ -61,6 +65,30 @@ def test_ab_compares_this_tree_with_a_commit_on_two_servers() -> None:
     for line in rounds:
         assert "this tree " in line and "HEAD (" in line and "server CPU" in line and "difference" in line, line
     assert lines[-1].startswith("median of 2 rounds of 5: this tree ") and " against HEAD (" in lines[-1]
+
+
+@pytest.mark.slow
+@pytest.mark.soak
+async def test_the_ab_option_without_the_activity_watcher_leaves_kernels_unwatched(tmp_path: Path) -> None:
+    """What ``bench.ab --without-activity-watcher`` compares: a kernel the server does not watch never leaves
+    the "starting" state in Jupyter's REST API (the watcher records it), while it still runs code; a server
+    without the option does record it, so the test tells the two apart."""
+
+    async def state_after_a_run(*args: str) -> str:
+        with running_server(tmp_path / f"root{len(args)}", tmp_path / f"home{len(args)}", *args) as server:
+            async with mcp_client(server.mcp_url, server.token) as client:
+                await call(client, "create_notebook", path="w.ipynb")
+                assert (await call(client, "execute_code", source="6 * 7")).rstrip().endswith("42")
+            async with httpx2.AsyncClient(headers=server.headers, timeout=30) as http:
+
+                async def kernels() -> list[dict[str, str]] | None:
+                    found = (await http.get(f"{server.url}api/kernels")).json()
+                    return found if found and (args or found[0]["execution_state"] == "idle") else None
+
+                return (await poll_async(kernels, timeout=10, what="the kernel in /api/kernels"))[0]["execution_state"]
+
+    assert await state_after_a_run() == "idle"
+    assert await state_after_a_run(WITHOUT_WATCHER) == "starting"
 
 
 async def test_alternate_flips_which_call_goes_first_every_pair() -> None:
