@@ -74,21 +74,25 @@ async def test_the_ab_option_without_the_activity_watcher_leaves_kernels_unwatch
     the "starting" state in Jupyter's REST API (the watcher records it), while it still runs code; a server
     without the option does record it, so the test tells the two apart."""
 
-    async def state_after_a_run(*args: str) -> str:
+    async def state_after_a_run(*args: str, watched: bool) -> str:
         with running_server(tmp_path / f"root{len(args)}", tmp_path / f"home{len(args)}", *args) as server:
             async with mcp_client(server.mcp_url, server.token) as client:
                 await call(client, "create_notebook", path="w.ipynb")
                 assert (await call(client, "execute_code", source="6 * 7")).rstrip().endswith("42")
             async with httpx2.AsyncClient(headers=server.headers, timeout=30) as http:
 
-                async def kernels() -> list[dict[str, str]] | None:
-                    found = (await http.get(f"{server.url}api/kernels")).json()
-                    return found if found and (args or found[0]["execution_state"] == "idle") else None
+                async def kernels() -> list[dict[str, str]]:
+                    return list((await http.get(f"{server.url}api/kernels")).json())
 
-                return (await poll_async(kernels, timeout=10, what="the kernel in /api/kernels"))[0]["execution_state"]
+                # A watched kernel turns idle once the run's last status reaches the watcher: wait for that.
+                def settled(found: list[dict[str, str]]) -> bool:
+                    return bool(found) and (not watched or found[0]["execution_state"] == "idle")
 
-    assert await state_after_a_run() == "idle"
-    assert await state_after_a_run(WITHOUT_WATCHER) == "starting"
+                found = await poll_async(kernels, settled, timeout=10, what="the kernel in /api/kernels")
+                return found[0]["execution_state"]
+
+    assert await state_after_a_run(watched=True) == "idle"
+    assert await state_after_a_run(WITHOUT_WATCHER, watched=False) == "starting"
 
 
 async def test_alternate_flips_which_call_goes_first_every_pair() -> None:
