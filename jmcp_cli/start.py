@@ -193,18 +193,13 @@ def _terminations_handled_by(handler: Callable[[int, FrameType | None], None]) -
             signal.signal(sig, prev)
 
 
-def _stopping_already() -> AbstractContextManager[None]:
-    """SIGTERM and SIGHUP do nothing until the block ends."""
-    return _terminations_handled_by(_already_stopping)
-
-
 def stop(proc: "subprocess.Popen[bytes]", timeout: float = SHUTDOWN_TIMEOUT) -> None:
     """SIGTERM lets JupyterLab shut its kernels down; SIGKILL its process group if it hangs.
 
     Another SIGTERM or SIGHUP meanwhile changes nothing (``timeout``, for one, sends jmcp a second one through
     its process group): JupyterLab is stopping already. Another Ctrl-C means "now", as in a terminal.
     """
-    with _stopping_already():
+    with _terminations_handled_by(_already_stopping):
         if proc.poll() is not None:
             return
         try:
