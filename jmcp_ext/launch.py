@@ -71,13 +71,13 @@ class _Finder(importlib.abc.MetaPathFinder, importlib.abc.Loader):
         real = importlib.machinery.PathFinder.find_spec(fullname)
         if real is None or real.submodule_search_locations is None:
             return None  # not installed (its import fails as usual), or not the package this expects
+        spec = importlib.util.spec_from_loader(fullname, self, is_package=True)
+        assert spec is not None  # with a loader given, there always is one
         # A package at the real one's location: `import rfc3987_syntax.utils` runs the real submodule.
-        return importlib.util.spec_from_loader(fullname, self, is_package=True)
+        spec.submodule_search_locations = list(real.submodule_search_locations)
+        return spec
 
     def create_module(self, spec: importlib.machinery.ModuleSpec) -> types.ModuleType:
-        real = importlib.machinery.PathFinder.find_spec(spec.name)
-        assert real is not None and real.submodule_search_locations is not None
-        spec.submodule_search_locations = list(real.submodule_search_locations)
         module = _StandIn(spec.name, "jmcp_ext.launch's stand-in until the package is first used")
         for name in CALLABLES:
             setattr(module, name, _forwarding(name))
