@@ -75,7 +75,8 @@ async def test_the_ab_option_without_the_activity_watcher_leaves_kernels_unwatch
     without the option does record it, so the test tells the two apart."""
 
     async def state_after_a_run(*args: str, watched: bool) -> str:
-        with running_server(tmp_path / f"root{len(args)}", tmp_path / f"home{len(args)}", *args) as server:
+        base = tmp_path / ("watched" if watched else "unwatched")
+        with running_server(base / "root", base / "home", *args) as server:
             async with mcp_client(server.mcp_url, server.token) as client:
                 await call(client, "create_notebook", path="w.ipynb")
                 assert (await call(client, "execute_code", source="6 * 7")).rstrip().endswith("42")
