@@ -12,7 +12,13 @@ time does.
 (bench/no_activity_watcher.py): against ``HEAD`` with no local changes, the difference is the watcher's share
 of a call.
 
-PYTHONPATH=$PWD python -m bench.ab [REF] [--calls 200] [--rounds 4] [--without-activity-watcher]
+``--with-raw`` follows each MCP call with a raw ``AsyncKernelClient`` call on the same server's kernel, as the
+exec row of ``python -m bench`` pairs them, and reports each server's overhead over its raw call: a change's
+effect on that row rather than on the MCP call alone. The two differ when a change also moves work that the
+raw call shares (the server's work on the kernel's messages competes with the raw client and the kernel for
+the CPU).
+
+PYTHONPATH=$PWD python -m bench.ab [REF] [--calls 200] [--rounds 4] [--without-activity-watcher] [--with-raw]
 """
 
 from __future__ import annotations
@@ -25,14 +31,16 @@ import subprocess
 import sys
 import tarfile
 import tempfile
+from collections.abc import Awaitable, Callable
 from pathlib import Path
+from typing import Any
 
 import httpx2
 
 from tests.support import REPO_ROOT, JupyterServer, isolated_env
 
-from .figures import alternate, write_notebook
-from .harness import cpu_seconds, median_ms
+from .figures import alternate, kernel_client, raw_execute, write_notebook
+from .harness import Stopwatch, cpu_seconds, median_ms
 from .rpc import RpcClient
 
 NOTEBOOK = "ab.ipynb"
@@ -60,37 +68,89 @@ def imported_from(code: Path, home: Path, root: Path) -> str:
     return subprocess.run(probe, env=env, cwd=root, capture_output=True, text=True, check=True).stdout.strip()
 
 
-async def compare(servers: dict[str, JupyterServer], calls: int, rounds: int) -> list[dict[str, float]]:
+class _WithRaw:
+    """One server's step for ``--with-raw``: an MCP call, then a raw one on its kernel, each timed."""
+
+    def __init__(self, client: RpcClient, kc: Any) -> None:
+        self.client, self.kc = client, kc
+        self.mcp: list[float] = []
+        self.raw: list[float] = []
+
+    async def __call__(self) -> None:
+        with Stopwatch() as sw:
+            await self.client.call("execute_code", code="1+1")
+        self.mcp.append(sw.seconds)
+        with Stopwatch() as sw:
+            await raw_execute(self.kc, "1+1")
+        self.raw.append(sw.seconds)
+
+
+async def compare(
+    servers: dict[str, JupyterServer], calls: int, rounds: int, *, with_raw: bool = False
+) -> list[dict[str, float]]:
     results = []
+    kernels: list[Any] = []
     async with httpx2.AsyncClient(timeout=60) as http:
         clients = {name: RpcClient(http, server.mcp_url, server.headers) for name, server in servers.items()}
         for client in clients.values():
             await client.initialize()
             await client.call("use_notebook", path=NOTEBOOK)
-        here, there = names = list(clients)
-        for round_ in range(rounds):
-            before = {name: cpu_seconds(server.proc.pid) for name, server in servers.items()}  # type: ignore[union-attr]
-            here_times, there_times, _ = await alternate(  # which server goes first flips every pair
-                functools.partial(clients[here].call, "execute_code", code="1+1"),
-                functools.partial(clients[there].call, "execute_code", code="1+1"),
-                calls,
-                warmup=WARMUP,
-            )
-            result = {here: median_ms(here_times), there: median_ms(there_times)}
-            for name, server in servers.items():
-                used = cpu_seconds(server.proc.pid) - before[name]  # type: ignore[union-attr]
-                result[f"{name} cpu"] = used / (calls + WARMUP) * 1000  # the untimed pairs ran too
-            results.append(result)
-            print(
-                f"round {round_ + 1}: "
-                + "  ".join(f"{n} {result[n]:.2f} ms (server CPU {result[n + ' cpu']:.2f} ms)" for n in names)
-                + f"  difference {result[names[0]] - result[names[1]]:+.2f} ms",
-                flush=True,
-            )
+        steps: dict[str, Callable[[], Awaitable[Any]]] = {
+            name: functools.partial(client.call, "execute_code", code="1+1") for name, client in clients.items()
+        }
+        paired: dict[str, _WithRaw] = {}
+        try:
+            if with_raw:
+                for name, server in servers.items():
+                    kc = await kernel_client(server, NOTEBOOK)
+                    kernels.append(kc)
+                    await kc.wait_for_ready(timeout=60)
+                    steps[name] = paired[name] = _WithRaw(clients[name], kc)
+            here, there = names = list(clients)
+            for round_ in range(rounds):
+                for step in paired.values():
+                    step.mcp.clear()
+                    step.raw.clear()
+                before = {name: cpu_seconds(server.proc.pid) for name, server in servers.items()}  # type: ignore[union-attr]
+                here_times, there_times, _ = await alternate(  # which server goes first flips every pair
+                    steps[here], steps[there], calls, warmup=WARMUP
+                )
+                result = {here: median_ms(here_times), there: median_ms(there_times)}
+                for name, step in paired.items():  # the pair's own times, without the warm-up pairs
+                    result[name] = median_ms(step.mcp[WARMUP:])
+                    result[f"{name} raw"] = median_ms(step.raw[WARMUP:])
+                for name, server in servers.items():
+                    used = cpu_seconds(server.proc.pid) - before[name]  # type: ignore[union-attr]
+                    result[f"{name} cpu"] = used / (calls + WARMUP) * 1000  # the untimed pairs ran too
+                results.append(result)
+                print(f"round {round_ + 1}: {_round_line(result, names, with_raw)}", flush=True)
+        finally:
+            for kc in kernels:
+                kc.stop_channels()
     return results
 
 
-async def main_async(ref: str, calls: int, rounds: int, *, without_watcher: bool = False) -> int:
+def _round_line(result: dict[str, float], names: list[str], with_raw: bool) -> str:
+    def side(name: str) -> str:
+        parts = [f"server CPU {result[name + ' cpu']:.2f} ms"]
+        if with_raw:
+            parts[:0] = [f"raw {result[name + ' raw']:.2f} ms", f"over {_over(result, name):+.2f} ms"]
+        return f"{name} {result[name]:.2f} ms ({', '.join(parts)})"
+
+    here, there = names
+    line = "  ".join(side(name) for name in names) + f"  difference {result[here] - result[there]:+.2f} ms"
+    if with_raw:
+        line += f", in overhead over raw {_over(result, here) - _over(result, there):+.2f} ms"
+    return line
+
+
+def _over(result: dict[str, float], name: str) -> float:
+    return result[name] - result[f"{name} raw"]
+
+
+async def main_async(
+    ref: str, calls: int, rounds: int, *, without_watcher: bool = False, with_raw: bool = False
+) -> int:
     with tempfile.TemporaryDirectory(prefix="jmcp-ab-") as tmp:
         work = Path(tmp)
         commit = unpack(ref, work)
@@ -111,7 +171,7 @@ async def main_async(ref: str, calls: int, rounds: int, *, without_watcher: bool
                 args = quiet if name == here else []
                 servers[name] = JupyterServer(root=root, home=home, args=args, app="lab", code=code)
                 await asyncio.to_thread(servers[name].start)
-            results = await compare(servers, calls, rounds)
+            results = await compare(servers, calls, rounds, with_raw=with_raw)
         finally:
             for server in servers.values():
                 await asyncio.to_thread(server.stop)
@@ -122,6 +182,12 @@ async def main_async(ref: str, calls: int, rounds: int, *, without_watcher: bool
         f"({overall[here] - overall[there]:+.2f} ms, {overall[here] / overall[there]:.3f}x); server CPU per call "
         f"{cpu[here]:.2f} against {cpu[there]:.2f} ms ({cpu[here] - cpu[there]:+.2f} ms)"
     )
+    if with_raw:
+        over = {name: statistics.median(_over(r, name) for r in results) for name in codes}
+        print(
+            f"overhead over a raw call on the same kernel: {here} {over[here]:+.2f} ms against {there} "
+            f"{over[there]:+.2f} ms ({over[here] - over[there]:+.2f} ms)"
+        )
     return 0
 
 
@@ -135,8 +201,17 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="run this tree's server without jupyter_server's kernel activity watcher (its share of a call)",
     )
+    parser.add_argument(
+        "--with-raw",
+        action="store_true",
+        help="follow each MCP call with a raw kernel client's call and compare the overheads (the exec row's view)",
+    )
     args = parser.parse_args(argv)
-    return asyncio.run(main_async(args.ref, args.calls, args.rounds, without_watcher=args.without_activity_watcher))
+    return asyncio.run(
+        main_async(
+            args.ref, args.calls, args.rounds, without_watcher=args.without_activity_watcher, with_raw=args.with_raw
+        )
+    )
 
 
 if __name__ == "__main__":

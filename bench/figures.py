@@ -226,21 +226,9 @@ class Bench:
     def client(self) -> Any:
         return mcp_client(self.server.mcp_url, self.server.token)
 
-    async def kernel_connection_file(self, path: str) -> Path:
-        async with httpx2.AsyncClient(headers=self.server.headers, timeout=30) as http:
-            sessions = (await http.get(f"{self.server.url}api/sessions")).json()
-        kernel_id = next(x["kernel"]["id"] for x in sessions if x["path"] == path)
-        runtime = self.server.home / "jupyter-runtime"
-        found = list(runtime.rglob(f"kernel-{kernel_id}.json"))
-        if not found:
-            raise RuntimeError(f"no connection file for kernel {kernel_id} under {runtime}")
-        return found[0]
-
     async def execute(self) -> Row:
         """execute_code 1+1 through MCP (the SDK's client, and a lean one) and raw on the same kernel, interleaved."""
         row = Row("exec-raw", "`execute_code` 1+1 via MCP vs raw AsyncKernelClient", target="< 1.3x or < 3 ms over")
-        from jupyter_client.asynchronous import AsyncKernelClient
-
         from .rpc import RpcClient
 
         write_notebook(self.server.root / "exec.ipynb", 1)
@@ -250,9 +238,7 @@ class Bench:
             lean = RpcClient(http, self.server.mcp_url, self.server.headers)
             await lean.initialize()
             await lean.call("use_notebook", path="exec.ipynb")
-            kc = AsyncKernelClient()
-            kc.load_connection_file(str(await self.kernel_connection_file("exec.ipynb")))
-            kc.start_channels()
+            kc = await kernel_client(self.server, "exec.ipynb")
             try:
                 await kc.wait_for_ready(timeout=60)
 
@@ -574,6 +560,22 @@ async def alternate(
             if i >= warmup:
                 times[slot].append(sw.seconds)
     return times[0], times[1], answer
+
+
+async def kernel_client(server: JupyterServer, path: str, **channels: bool) -> Any:
+    """A raw ``AsyncKernelClient`` on the kernel of ``path``'s session (its channels started; not yet ready)."""
+    from jupyter_client.asynchronous import AsyncKernelClient
+
+    async with httpx2.AsyncClient(headers=server.headers, timeout=30) as http:
+        sessions = (await http.get(f"{server.url}api/sessions")).json()
+    kernel_id = next(x["kernel"]["id"] for x in sessions if x["path"] == path)
+    found = list(server.home.rglob(f"kernel-{kernel_id}.json"))
+    if not found:
+        raise RuntimeError(f"no connection file for kernel {kernel_id} under {server.home}")
+    kc = AsyncKernelClient()
+    kc.load_connection_file(str(found[0]))
+    kc.start_channels(**channels)
+    return kc
 
 
 async def raw_execute(kc: Any, code: str) -> None:

@@ -29,7 +29,7 @@ import httpx2
 
 from tests.support import JupyterServer, call, mcp_client, running_server
 
-from .figures import raw_execute, write_notebook
+from .figures import kernel_client, raw_execute, write_notebook
 from .rpc import RpcClient
 
 #: The steps of one call, in order: (mark, what happened by then).
@@ -81,18 +81,6 @@ def layers(path: Path) -> collections.Counter[str]:
             if n.isdigit():
                 counts[layer_of(stack)] += int(n)
     return counts
-
-
-async def kernel_client(server: JupyterServer, path: str, **channels: bool) -> Any:
-    from jupyter_client.asynchronous import AsyncKernelClient
-
-    async with httpx2.AsyncClient(headers=server.headers, timeout=30) as http:
-        sessions = (await http.get(f"{server.url}api/sessions")).json()
-    kernel_id = next(x["kernel"]["id"] for x in sessions if x["path"] == path)
-    kc = AsyncKernelClient()
-    kc.load_connection_file(str(next(server.home.rglob(f"kernel-{kernel_id}.json"))))
-    kc.start_channels(**channels)
-    return kc
 
 
 async def measure(server: JupyterServer, calls: int, lean: bool, spy_out: Path | None) -> dict[str, Any]:

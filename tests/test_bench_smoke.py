@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -43,15 +44,14 @@ def test_quick_bench_prints_every_row_and_no_errors() -> None:
         assert next(row for row in rows if row.startswith(f"| {label} ")).rstrip(" |").endswith("skipped")
 
 
-@pytest.mark.slow
-@pytest.mark.soak
-def test_ab_compares_this_tree_with_a_commit_on_two_servers() -> None:
+def run_ab(*args: str) -> list[str]:
+    """``python -m bench.ab HEAD ARGS --calls 5 --rounds 2``'s output lines (it must succeed)."""
     if not (REPO_ROOT / ".git").exists():
         pytest.skip("bench.ab unpacks a commit with git; this checkout has no repository")
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO_ROOT), env.get("PYTHONPATH")]))
     result = subprocess.run(
-        [sys.executable, "-m", "bench.ab", "HEAD", "--calls", "5", "--rounds", "2"],
+        [sys.executable, "-m", "bench.ab", "HEAD", *args, "--calls", "5", "--rounds", "2"],
         cwd=REPO_ROOT,
         env=env,
         capture_output=True,
@@ -59,12 +59,43 @@ def test_ab_compares_this_tree_with_a_commit_on_two_servers() -> None:
         timeout=600,
     )
     assert result.returncode == 0, f"{result.stdout}\n{result.stderr[-5000:]}"
-    lines = result.stdout.splitlines()
+    return result.stdout.splitlines()
+
+
+@pytest.mark.slow
+@pytest.mark.soak
+def test_ab_compares_this_tree_with_a_commit_on_two_servers() -> None:
+    lines = run_ab()
     rounds = [line for line in lines if line.startswith("round ")]
     assert [line.split(":")[0] for line in rounds] == ["round 1", "round 2"], rounds
     for line in rounds:
         assert "this tree " in line and "HEAD (" in line and "server CPU" in line and "difference" in line, line
+        assert "raw" not in line, line
     assert lines[-1].startswith("median of 2 rounds of 5: this tree ") and " against HEAD (" in lines[-1]
+
+
+@pytest.mark.slow
+@pytest.mark.soak
+def test_ab_with_raw_reports_each_servers_overhead_over_a_raw_call() -> None:
+    """``--with-raw`` pairs each MCP call with a raw kernel call on the same server, as the exec row does: each
+    server's raw call is reported, and it is faster than the MCP call (which runs the same code on the same
+    kernel, plus HTTP and the tool), so the overheads compared are positive."""
+    lines = run_ab("--with-raw")
+    rounds = [line for line in lines if line.startswith("round ")]
+    assert len(rounds) == 2, lines
+    for line in rounds:
+        sides = re.findall(r"(\d+\.\d+) ms \(raw (\d+\.\d+) ms, over ([+-]\d+\.\d+) ms, server CPU", line)
+        assert len(sides) == 2, line
+        for mcp, raw, over in sides:
+            assert 0 < float(raw) < float(mcp), line
+            assert float(over) == pytest.approx(float(mcp) - float(raw), abs=0.011), line
+        assert "in overhead over raw" in line, line
+    overall = re.fullmatch(
+        r"overhead over a raw call on the same kernel: this tree \+(\d+\.\d+) ms against HEAD \(\w+\) "
+        r"\+(\d+\.\d+) ms \([+-]\d+\.\d+ ms\)",
+        lines[-1],
+    )
+    assert overall is not None, lines[-1]
 
 
 @pytest.mark.slow
