@@ -16,7 +16,7 @@ of a call.
 exec row of ``python -m bench`` pairs them, and reports each server's overhead over its raw call: a change's
 effect on that row rather than on the MCP call alone. The two differ when a change also moves work that the
 raw call shares (the server's work on the kernel's messages competes with the raw client and the kernel for
-the CPU).
+the CPU). The server CPU it reports is then per pair of calls.
 
 PYTHONPATH=$PWD python -m bench.ab [REF] [--calls 200] [--rounds 4] [--without-activity-watcher] [--with-raw]
 """
