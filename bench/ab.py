@@ -25,13 +25,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import functools
 import statistics
 import subprocess
 import sys
 import tarfile
 import tempfile
-from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -68,10 +66,11 @@ def imported_from(code: Path, home: Path, root: Path) -> str:
     return subprocess.run(probe, env=env, cwd=root, capture_output=True, text=True, check=True).stdout.strip()
 
 
-class _WithRaw:
-    """One server's step for ``--with-raw``: an MCP call, then a raw one on its kernel, each timed."""
+class _Turn:
+    """One server's turn in a pair: ``execute_code`` through MCP and, given a kernel client (``--with-raw``),
+    a raw call on the same kernel right after it; each is timed."""
 
-    def __init__(self, client: RpcClient, kc: Any) -> None:
+    def __init__(self, client: RpcClient, kc: Any = None) -> None:
         self.client, self.kc = client, kc
         self.mcp: list[float] = []
         self.raw: list[float] = []
@@ -80,53 +79,50 @@ class _WithRaw:
         with Stopwatch() as sw:
             await self.client.call("execute_code", code="1+1")
         self.mcp.append(sw.seconds)
-        with Stopwatch() as sw:
-            await raw_execute(self.kc, "1+1")
-        self.raw.append(sw.seconds)
+        if self.kc is not None:
+            with Stopwatch() as sw:
+                await raw_execute(self.kc, "1+1")
+            self.raw.append(sw.seconds)
+
+    def take(self, name: str, into: dict[str, float]) -> None:
+        """Put this round's medians (without the warm-up pairs) into ``into`` and start afresh."""
+        into[name] = median_ms(self.mcp[WARMUP:])
+        if self.kc is not None:
+            into[f"{name} raw"] = median_ms(self.raw[WARMUP:])
+        self.mcp.clear()
+        self.raw.clear()
 
 
 async def compare(
     servers: dict[str, JupyterServer], calls: int, rounds: int, *, with_raw: bool = False
 ) -> list[dict[str, float]]:
     results = []
-    kernels: list[Any] = []
+    turns: dict[str, _Turn] = {}
     async with httpx2.AsyncClient(timeout=60) as http:
-        clients = {name: RpcClient(http, server.mcp_url, server.headers) for name, server in servers.items()}
-        for client in clients.values():
-            await client.initialize()
-            await client.call("use_notebook", path=NOTEBOOK)
-        steps: dict[str, Callable[[], Awaitable[Any]]] = {
-            name: functools.partial(client.call, "execute_code", code="1+1") for name, client in clients.items()
-        }
-        paired: dict[str, _WithRaw] = {}
         try:
-            if with_raw:
-                for name, server in servers.items():
-                    kc = await kernel_client(server, NOTEBOOK)
-                    kernels.append(kc)
-                    await kc.wait_for_ready(timeout=60)
-                    steps[name] = paired[name] = _WithRaw(clients[name], kc)
-            here, there = names = list(clients)
+            for name, server in servers.items():
+                client = RpcClient(http, server.mcp_url, server.headers)
+                await client.initialize()
+                await client.call("use_notebook", path=NOTEBOOK)
+                turns[name] = _Turn(client)
+                if with_raw:
+                    turns[name].kc = await kernel_client(server, NOTEBOOK)
+                    await turns[name].kc.wait_for_ready(timeout=60)
+            here, there = names = list(turns)
             for round_ in range(rounds):
-                for step in paired.values():
-                    step.mcp.clear()
-                    step.raw.clear()
                 before = {name: cpu_seconds(server.proc.pid) for name, server in servers.items()}  # type: ignore[union-attr]
-                here_times, there_times, _ = await alternate(  # which server goes first flips every pair
-                    steps[here], steps[there], calls, warmup=WARMUP
-                )
-                result = {here: median_ms(here_times), there: median_ms(there_times)}
-                for name, step in paired.items():  # the pair's own times, without the warm-up pairs
-                    result[name] = median_ms(step.mcp[WARMUP:])
-                    result[f"{name} raw"] = median_ms(step.raw[WARMUP:])
+                await alternate(turns[here], turns[there], calls, warmup=WARMUP)  # who goes first flips every pair
+                result: dict[str, float] = {}
                 for name, server in servers.items():
+                    turns[name].take(name, result)
                     used = cpu_seconds(server.proc.pid) - before[name]  # type: ignore[union-attr]
                     result[f"{name} cpu"] = used / (calls + WARMUP) * 1000  # the untimed pairs ran too
                 results.append(result)
                 print(f"round {round_ + 1}: {_round_line(result, names, with_raw)}", flush=True)
         finally:
-            for kc in kernels:
-                kc.stop_channels()
+            for turn in turns.values():
+                if turn.kc is not None:
+                    turn.kc.stop_channels()
     return results
 
 

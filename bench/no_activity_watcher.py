@@ -3,8 +3,9 @@
 jupyter_server watches every kernel's iopub channel (``MappingKernelManager.start_watching_activity``) to keep
 each kernel's last activity and execution state, decoding every message it publishes with jupyter_client's
 ``Session`` (the status messages twice). In the server's own process that work shares the event loop with
-jmcp's, so an MCP call pays for it, where a raw kernel client (another process) does not. Turning it off in
-one of the two compared servers shows its share of an ``execute_code`` call. Never loaded outside the bench:
+jmcp's, so an MCP call waits for it, where a raw kernel client (another process) does not; on a 2-core
+machine the raw client still shares the CPU with it, which ``--with-raw`` shows. Turning it off in one of the
+two compared servers shows its share of an ``execute_code`` call. Never loaded outside the bench:
 without the watcher, culling idle kernels and the kernels' ``execution_state`` in the REST API stop working.
 """
 
