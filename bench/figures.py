@@ -257,6 +257,12 @@ class Bench:
                 with warnings.catch_warnings():
                     warnings.simplefilter("ignore")  # the SDK's client deprecates ping for the 2026 protocol era
                     sdk_ping, lean_ping, _ = await alternate(client.send_ping, lambda: lean.rpc("ping"), n)
+
+                # Jupyter's own floor under that: its cheapest authenticated request, on the lean client's connection.
+                async def status() -> None:
+                    (await http.get(f"{self.server.url}api/status", headers=self.server.headers)).raise_for_status()
+
+                status_times, status_ping, _ = await alternate(status, lambda: lean.rpc("ping"), n)
             finally:
                 kc.stop_channels()
         m, r = median_ms(mcp_times), median_ms(raw_times)
@@ -272,7 +278,9 @@ class Bench:
                 f"{lean_ms:.2f} ms vs {lean_raw:.2f} ms ({lean_ms / lean_raw:.2f}x, {lean_ms - lean_raw:+.2f} ms); "
                 f"an MCP ping to the same server (no tool: HTTP, Jupyter's auth, the SDK's dispatch) takes "
                 f"{median_ms(sdk_ping):.2f} ms through the SDK's client and {median_ms(lean_ping):.2f} ms through "
-                "the lean one"
+                f"the lean one; Jupyter's cheapest authenticated request (GET /api/status, the lean client's "
+                f"connection) takes {median_ms(status_times):.2f} ms against a lean ping's "
+                f"{median_ms(status_ping):.2f} ms in the same pairs"
             ),
         )
 

@@ -142,3 +142,52 @@ async def test_alternate_flips_which_call_goes_first_every_pair() -> None:
     assert "".join(calls) == "ab" + "ba" + "ab" + "ba"  # one untimed pair, then three timed ones
     assert len(a_times) == len(b_times) == 3
     assert answer == "first's answer"
+
+
+def test_floor_layers_add_up_to_execute_codes_overhead_over_raw() -> None:
+    """Each layer is one request's figure minus the one before, so together they are execute_code's overhead."""
+    from bench.floor import KINDS, layers
+
+    figures = {"status": (2.0, 6.0), "ping": (2.5, 6.1), "noop": (2.75, 5.9), "kernel": (9.5, 6.25)}
+    figures["execute_code"] = (10.5, 6.5)
+    parts = layers(figures)
+    assert [what for what, _ in parts] == [what for _, what in KINDS]
+    assert [cost for _, cost in parts] == pytest.approx([2.0, 0.5, 0.25, 0.5, 0.75])
+    assert sum(cost for _, cost in parts) == pytest.approx(10.5 - 6.5)
+
+
+@pytest.mark.slow
+@pytest.mark.soak
+def test_floor_measures_every_layer_on_a_server_with_the_floor_tools() -> None:
+    """``python -m bench.floor`` runs end to end: the floor tools answer 1+1 (the bench checks), each request kind
+    is timed beside a raw call, and the printed layers add up to the printed execute_code overhead."""
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO_ROOT), env.get("PYTHONPATH")]))
+    result = subprocess.run(
+        [sys.executable, "-m", "bench.floor", "--calls", "5", "--rounds", "1"],
+        cwd=REPO_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert result.returncode == 0, f"{result.stdout}\n{result.stderr[-5000:]}"
+    lines = result.stdout.splitlines()
+    kinds = {}
+    for line in lines:
+        found = re.fullmatch(
+            r"  (\w+) +(\d+\.\d+) ms   raw call beside it +(\d+\.\d+) ms   over raw +([+-]\d+\.\d+) ms", line
+        )
+        if found:
+            kinds[found[1]] = (float(found[2]), float(found[3]), float(found[4]))
+    assert list(kinds) == ["status", "ping", "noop", "kernel", "execute_code"], lines
+    for request, raw, over in kinds.values():
+        assert request > 0 and raw > 0 and over == pytest.approx(request - raw, abs=0.011)
+    assert kinds["kernel"][0] > kinds["noop"][0]  # running 1+1 on a kernel takes longer than answering nothing
+    costs = [
+        float(line.split(" ms")[0])
+        for line in lines[lines.index("execute_code's overhead over a raw call, by layer:") + 1 :]
+    ]
+    assert len(costs) == 6, lines
+    assert sum(costs[:5]) == pytest.approx(costs[5], abs=0.03)
+    assert costs[5] == pytest.approx(kinds["execute_code"][2], abs=0.011)

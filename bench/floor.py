@@ -1,0 +1,177 @@
+"""``python -m bench.floor``: the exec row's overhead taken apart, layer by layer, each measured end to end.
+
+One JupyterLab with jmcp and bench/floor_tools.py (two stripped-down tools, bench only). Five requests, each
+strictly alternating with a raw ``AsyncKernelClient`` call ``1+1`` on the same notebook's kernel, as the
+exec row pairs them (``figures.alternate`` flips the order every pair):
+
+- ``GET /api/status``: Jupyter's cheapest authenticated request, on the MCP client's HTTP connection;
+- an MCP ``ping``: the same plus jmcp's endpoint and the SDK's dispatch, no tool;
+- ``floor_noop``: a ``tools/call`` of a tool that does nothing (the SDK's argument and result handling,
+  Jupyter's authorizer, jmcp's tool wrapper);
+- ``floor_exec``: a tool that only runs the code through jmcp's kernel client;
+- ``execute_code``: the real tool (the collaboration room, presence, change digest, output shaping).
+
+Each step's figure minus the one before is what that layer costs, so the layers add up to ``execute_code``'s
+overhead over the raw call. ``--client sdk`` calls through the MCP SDK's client instead of bench/rpc.py;
+``--gap`` idles before every timed request (the jupyter-mcp-server row's jmcp calls follow 230 ms of it).
+
+PYTHONPATH=$PWD python -m bench.floor [--calls 200] [--rounds 3] [--client lean|sdk] [--gap SECONDS]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import statistics
+import sys
+import tempfile
+import time
+import warnings
+from collections.abc import AsyncIterator, Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+import httpx2
+
+from tests.support import JupyterServer, mcp_client, text_of
+
+from .figures import alternate, kernel_client, raw_execute, write_notebook
+from .harness import median_ms
+from .rpc import RpcClient
+
+NOTEBOOK = "floor.ipynb"
+WITH_FLOOR_TOOLS = "--ServerApp.jpserver_extensions={'jmcp_ext': True, 'bench.floor_tools': True}"
+WARMUP = 10
+
+#: The requests, in order: (key, what it adds to the one before).
+KINDS = [
+    ("status", "Jupyter's cheapest authenticated request (GET /api/status)"),
+    ("ping", "jmcp's endpoint and the SDK's dispatch (an MCP ping, over that)"),
+    ("noop", "a tool call (a tool that does nothing, over a ping)"),
+    ("kernel", "running the code from the server (a tool that only runs it, over the no-op tool and raw)"),
+    ("execute_code", "execute_code's own work (room, presence, digest, shaping; over the kernel-only tool)"),
+]
+
+Call = Callable[[], Awaitable[Any]]
+
+
+@contextlib.asynccontextmanager
+async def requests(server: JupyterServer, client: str) -> AsyncIterator[dict[str, Call]]:
+    """Each kind's request on ``server``, through the chosen MCP client (its answers checked once)."""
+    async with httpx2.AsyncClient(timeout=60) as http, contextlib.AsyncExitStack() as stack:
+
+        async def status() -> None:
+            (await http.get(f"{server.url}api/status", headers=server.headers)).raise_for_status()
+
+        if client == "sdk":
+            sdk = await stack.enter_async_context(mcp_client(server.mcp_url, server.token))
+
+            def tool(name: str) -> Call:
+                async def run() -> str:
+                    return text_of(await sdk.call_tool(name, {"source": "1+1"}))
+
+                return run
+
+            async def ping() -> None:
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")  # the SDK's client deprecates ping for the 2026 protocol era
+                    await sdk.send_ping()
+
+            await sdk.call_tool("use_notebook", {"path": NOTEBOOK})
+        else:
+            lean = RpcClient(http, server.mcp_url, server.headers)
+            await lean.initialize()
+
+            def tool(name: str) -> Call:
+                return lambda: lean.call(name, source="1+1")
+
+            async def ping() -> None:
+                await lean.rpc("ping")
+
+            await lean.call("use_notebook", path=NOTEBOOK)
+        calls = {"status": status, "ping": ping}
+        calls |= {"noop": tool("floor_noop"), "kernel": tool("floor_exec"), "execute_code": tool("execute_code")}
+        for kind in ("noop", "kernel", "execute_code"):
+            answer = await calls[kind]()
+            if not str(answer).rstrip().endswith("2"):
+                raise RuntimeError(f"{kind} answered {answer!r}, not 1+1's 2 (are the floor tools loaded?)")
+        yield calls
+
+
+async def paired(call: Call, kc: Any, calls: int, gap: float) -> tuple[float, float]:
+    """Medians (ms) of ``call`` and of a raw kernel call, alternating; ``gap`` seconds idle before each, untimed."""
+    times: dict[str, list[float]] = {"call": [], "raw": []}
+
+    def timed(name: str, run: Call) -> Call:
+        async def once() -> None:
+            if gap:
+                await asyncio.sleep(gap)
+            start = time.perf_counter()
+            await run()
+            times[name].append(time.perf_counter() - start)
+
+        return once
+
+    await alternate(timed("call", call), timed("raw", lambda: raw_execute(kc, "1+1")), calls, warmup=WARMUP)
+    return median_ms(times["call"][WARMUP:]), median_ms(times["raw"][WARMUP:])
+
+
+def layers(figures: dict[str, tuple[float, float]]) -> list[tuple[str, float]]:
+    """Each layer's cost from the kinds' (request, raw) medians; they add up to execute_code's overhead."""
+    status, ping, noop = figures["status"][0], figures["ping"][0], figures["noop"][0]
+    kernel = figures["kernel"][0] - figures["kernel"][1]
+    execute = figures["execute_code"][0] - figures["execute_code"][1]
+    costs = [status, ping - status, noop - ping, kernel - noop, execute - kernel]
+    return [(what, cost) for (_, what), cost in zip(KINDS, costs, strict=True)]
+
+
+async def main_async(calls: int, rounds: int, client: str, gap: float) -> int:
+    with tempfile.TemporaryDirectory(prefix="jmcp-floor-") as tmp:
+        root, home = Path(tmp) / "root", Path(tmp) / "home"
+        root.mkdir()
+        write_notebook(root / NOTEBOOK, 1)
+        server = JupyterServer(root=root, home=home, args=[WITH_FLOOR_TOOLS], app="lab")
+        await asyncio.to_thread(server.start)
+        per_round: list[dict[str, tuple[float, float]]] = []
+        try:
+            async with requests(server, client) as kinds:
+                kc = await kernel_client(server, NOTEBOOK)
+                try:
+                    await kc.wait_for_ready(timeout=60)
+                    for round_ in range(rounds):
+                        figures = {kind: await paired(kinds[kind], kc, calls, gap) for kind, _ in KINDS}
+                        per_round.append(figures)
+                        line = ", ".join(f"{kind} {m:.2f} (raw {r:.2f})" for kind, (m, r) in figures.items())
+                        print(f"round {round_ + 1}: {line}", flush=True)
+                finally:
+                    kc.stop_channels()
+        finally:
+            await asyncio.to_thread(server.stop)
+    overall = {
+        kind: (statistics.median(f[kind][0] for f in per_round), statistics.median(f[kind][1] for f in per_round))
+        for kind, _ in KINDS
+    }
+    print(f"median of {rounds} rounds of {calls}, {client} client, {gap * 1000:.0f} ms idle before each request:")
+    for kind, (m, r) in overall.items():
+        print(f"  {kind:<13} {m:7.2f} ms   raw call beside it {r:6.2f} ms   over raw {m - r:+6.2f} ms")
+    print("execute_code's overhead over a raw call, by layer:")
+    parts = layers(overall)
+    for what, cost in parts:
+        print(f"  {cost:+6.2f} ms  {what}")
+    print(f"  {sum(cost for _, cost in parts):+6.2f} ms  in all")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.floor", description=__doc__.splitlines()[0])
+    parser.add_argument("--calls", type=int, default=200, help="timed pairs per request kind and round")
+    parser.add_argument("--rounds", type=int, default=3, help="rounds, each reported on its own line")
+    parser.add_argument("--client", choices=("lean", "sdk"), default="lean", help="the MCP client (default lean)")
+    parser.add_argument("--gap", type=float, default=0.0, help="seconds idle before each timed request")
+    args = parser.parse_args(argv)
+    return asyncio.run(main_async(args.calls, args.rounds, args.client, args.gap))
+
+
+if __name__ == "__main__":
+    sys.exit(main())
