@@ -44,22 +44,22 @@ def test_quick_bench_prints_every_row_and_no_errors() -> None:
         assert next(row for row in rows if row.startswith(f"| {label} ")).rstrip(" |").endswith("skipped")
 
 
+def run_bench(module: str, *args: str) -> list[str]:
+    """``python -m MODULE ARGS``'s output lines, from this checkout (it must succeed)."""
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO_ROOT), env.get("PYTHONPATH")]))
+    result = subprocess.run(
+        [sys.executable, "-m", module, *args], cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=600
+    )
+    assert result.returncode == 0, f"{result.stdout}\n{result.stderr[-5000:]}"
+    return result.stdout.splitlines()
+
+
 def run_ab(*args: str) -> list[str]:
     """``python -m bench.ab HEAD ARGS --calls 5 --rounds 2``'s output lines (it must succeed)."""
     if not (REPO_ROOT / ".git").exists():
         pytest.skip("bench.ab unpacks a commit with git; this checkout has no repository")
-    env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO_ROOT), env.get("PYTHONPATH")]))
-    result = subprocess.run(
-        [sys.executable, "-m", "bench.ab", "HEAD", *args, "--calls", "5", "--rounds", "2"],
-        cwd=REPO_ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
-    assert result.returncode == 0, f"{result.stdout}\n{result.stderr[-5000:]}"
-    return result.stdout.splitlines()
+    return run_bench("bench.ab", "HEAD", *args, "--calls", "5", "--rounds", "2")
 
 
 @pytest.mark.slow
@@ -161,18 +161,7 @@ def test_floor_layers_add_up_to_execute_codes_overhead_over_raw() -> None:
 def test_floor_measures_every_layer_on_a_server_with_the_floor_tools() -> None:
     """``python -m bench.floor`` runs end to end: the floor tools answer 1+1 (the bench checks), each request kind
     is timed beside a raw call, and the printed layers add up to the printed execute_code overhead."""
-    env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO_ROOT), env.get("PYTHONPATH")]))
-    result = subprocess.run(
-        [sys.executable, "-m", "bench.floor", "--calls", "5", "--rounds", "1"],
-        cwd=REPO_ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
-    assert result.returncode == 0, f"{result.stdout}\n{result.stderr[-5000:]}"
-    lines = result.stdout.splitlines()
+    lines = run_bench("bench.floor", "--calls", "5", "--rounds", "1")
     kinds = {}
     for line in lines:
         found = re.fullmatch(
