@@ -42,6 +42,10 @@ def test_quick_bench_prints_every_row_and_no_errors() -> None:
         assert met in ("yes", "NO", "n/a", "skipped"), matching[0]
     for label in ("`jmcp start` until /mcp/healthz answers", "jupyter-mcp-server `execute_code` 1+1 vs jmcp"):
         assert next(row for row in rows if row.startswith(f"| {label} ")).rstrip(" |").endswith("skipped")
+    # The exec row's note times Jupyter's cheapest authenticated request against a lean ping, in pairs.
+    note = next(line for line in table.splitlines() if line.startswith(f"- {ROWS['exec-raw']}: "))
+    floor = re.search(r"GET /api/status.* takes (\d+\.\d+) ms against a lean ping's (\d+\.\d+) ms", note)
+    assert floor is not None and float(floor[1]) > 0 and float(floor[2]) > 0, note
 
 
 def run_bench(module: str, *args: str) -> list[str]:
