@@ -548,9 +548,15 @@ async def compare_transport(s: Settings, bench: Bench) -> Row:
 
 
 async def alternate(
-    first: Callable[[], Awaitable[Any]], second: Callable[[], Awaitable[Any]], n: int, warmup: int = 10
+    first: Callable[[], Awaitable[Any]],
+    second: Callable[[], Awaitable[Any]],
+    n: int,
+    warmup: int = 10,
+    *,
+    pause: float = 0.0,
 ) -> tuple[list[float], list[float], Any]:
     """Time ``n`` calls of each, strictly alternating after ``warmup`` untimed pairs; also the last answer of first.
+    With ``pause``, every call follows that many seconds of idleness, untimed.
 
     The order within a pair flips every pair (first-second, second-first, ...): the second call of a pair runs
     while the first one's after-work (a server's bookkeeping after it answered) may still hold the other core,
@@ -561,6 +567,8 @@ async def alternate(
     for i in range(n + warmup):
         pair = ((0, first), (1, second)) if i % 2 == 0 else ((1, second), (0, first))
         for slot, timed in pair:
+            if pause:
+                await asyncio.sleep(pause)
             with Stopwatch() as sw:
                 result = await timed()
             if slot == 0:

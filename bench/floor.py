@@ -26,7 +26,6 @@ import contextlib
 import statistics
 import sys
 import tempfile
-import time
 import warnings
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
@@ -101,20 +100,8 @@ async def requests(server: JupyterServer, client: str) -> AsyncIterator[dict[str
 
 async def paired(call: Call, kc: Any, calls: int, gap: float) -> tuple[float, float]:
     """Medians (ms) of ``call`` and of a raw kernel call, alternating; ``gap`` seconds idle before each, untimed."""
-    times: dict[str, list[float]] = {"call": [], "raw": []}
-
-    def timed(name: str, run: Call) -> Call:
-        async def once() -> None:
-            if gap:
-                await asyncio.sleep(gap)
-            start = time.perf_counter()
-            await run()
-            times[name].append(time.perf_counter() - start)
-
-        return once
-
-    await alternate(timed("call", call), timed("raw", lambda: raw_execute(kc, "1+1")), calls, warmup=WARMUP)
-    return median_ms(times["call"][WARMUP:]), median_ms(times["raw"][WARMUP:])
+    times, raw_times, _ = await alternate(call, lambda: raw_execute(kc, "1+1"), calls, warmup=WARMUP, pause=gap)
+    return median_ms(times), median_ms(raw_times)
 
 
 def layers(figures: dict[str, tuple[float, float]]) -> list[tuple[str, float]]:

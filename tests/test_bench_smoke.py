@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import re
 import subprocess
@@ -21,19 +22,8 @@ from tests.support import REPO_ROOT, call, mcp_client, running_server
 @pytest.mark.slow
 @pytest.mark.soak
 def test_quick_bench_prints_every_row_and_no_errors() -> None:
-    env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO_ROOT), env.get("PYTHONPATH")]))
     # The server-start figure starts JupyterLab three times; the other figures cover the harness.
-    result = subprocess.run(
-        [sys.executable, "-m", "bench", "--quick", "--skip", "start,other"],
-        cwd=REPO_ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
-    table = result.stdout
-    assert result.returncode == 0, f"{table}\n{result.stderr[-5000:]}"
+    table = "\n".join(run_bench("bench", "--quick", "--skip", "start,other"))
     rows = [line for line in table.splitlines() if line.startswith("| ")]
     for label in ROWS.values():
         matching = [row for row in rows if row.startswith(f"| {label} ")]
@@ -184,3 +174,13 @@ def test_floor_measures_every_layer_on_a_server_with_the_floor_tools() -> None:
     assert len(costs) == 6, lines
     assert sum(costs[:5]) == pytest.approx(costs[5], abs=0.03)
     assert costs[5] == pytest.approx(kinds["execute_code"][2], abs=0.011)
+
+
+async def test_alternate_pauses_before_each_call_without_timing_the_pause() -> None:
+    async def instant() -> None:
+        return None
+
+    started = asyncio.get_running_loop().time()
+    a_times, b_times, _ = await alternate(instant, instant, 2, warmup=1, pause=0.05)
+    assert asyncio.get_running_loop().time() - started >= 6 * 0.05  # three pairs, a pause before each call
+    assert max(a_times + b_times) < 0.05  # the calls' times leave the pauses out
