@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
+import uuid
 from dataclasses import dataclass
 from logging import Logger
 from typing import Any
@@ -22,6 +23,19 @@ from .execution import execute as run_code
 
 #: How long a call waits for Jupyter's restarter to revive a dead kernel before restarting it itself.
 REVIVE_WAIT_SECONDS = 10.0
+
+
+def with_own_session(client: Any) -> Any:
+    """``client``, given a session id of its own before it connects.
+
+    ``kernel.client()`` copies the kernel manager's session, id included, so every client another extension of
+    the same server makes that way (jupyter-server-nbmodel's, for one) would share the id with ours. The id is
+    the shell socket's identity and the prefix of every msg_id: the kernel hands a shared identity's shell
+    connection to whichever client connected last (the other's requests never arrive), and two clients
+    numbering their requests alike take each other's outputs for their own. The signing key stays the same.
+    """
+    client.session.session = str(uuid.uuid4())
+    return client
 
 
 class Kernels:
@@ -128,7 +142,7 @@ class Kernels:
         self._reconnect.discard(kernel_id)
         if client is None:
             kernel = self._require(kernel_id)
-            client = client_for(kernel)
+            client = with_own_session(client_for(kernel))
             await ensure_async(client.start_channels())
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(ensure_async(client.wait_for_ready(timeout=60)), timeout=61)
