@@ -578,13 +578,18 @@ async def alternate(
     return times[0], times[1], answer
 
 
+async def kernel_id_of(server: JupyterServer, path: str) -> str:
+    """The id of the kernel of ``path``'s session on ``server``."""
+    async with httpx2.AsyncClient(headers=server.headers, timeout=30) as http:
+        sessions = (await http.get(f"{server.url}api/sessions")).json()
+    return str(next(x["kernel"]["id"] for x in sessions if x["path"] == path))
+
+
 async def kernel_client(server: JupyterServer, path: str, **channels: bool) -> Any:
     """A raw ``AsyncKernelClient`` on the kernel of ``path``'s session (its channels started; not yet ready)."""
     from jupyter_client.asynchronous import AsyncKernelClient
 
-    async with httpx2.AsyncClient(headers=server.headers, timeout=30) as http:
-        sessions = (await http.get(f"{server.url}api/sessions")).json()
-    kernel_id = next(x["kernel"]["id"] for x in sessions if x["path"] == path)
+    kernel_id = await kernel_id_of(server, path)
     found = list(server.home.rglob(f"kernel-{kernel_id}.json"))
     if not found:
         raise RuntimeError(f"no connection file for kernel {kernel_id} under {server.home}")
@@ -594,14 +599,20 @@ async def kernel_client(server: JupyterServer, path: str, **channels: bool) -> A
     return kc
 
 
-async def raw_execute(kc: Any, code: str) -> None:
-    """What a bare client does: execute, wait for idle on iopub and for the shell reply."""
+async def raw_execute(kc: Any, code: str) -> str | None:
+    """What a bare client does: execute, wait for idle on iopub and for the shell reply; the result's text/plain."""
     msg_id = kc.execute(code, store_history=False, allow_stdin=False)
     idle = reply = False
+    result = None
     while not idle:
         msg = await kc.get_iopub_msg(timeout=30)
-        if msg["parent_header"].get("msg_id") == msg_id and msg["msg_type"] == "status":
+        if msg["parent_header"].get("msg_id") != msg_id:
+            continue
+        if msg["msg_type"] == "status":
             idle = msg["content"]["execution_state"] == "idle"
+        elif msg["msg_type"] == "execute_result":
+            result = msg["content"]["data"].get("text/plain")
     while not reply:
         msg = await kc.get_shell_msg(timeout=30)
         reply = msg["parent_header"].get("msg_id") == msg_id
+    return result

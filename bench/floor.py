@@ -12,8 +12,16 @@ exec row pairs them (``figures.alternate`` flips the order every pair):
 - ``execute_code``: the real tool (the collaboration room, presence, change digest, output shaping).
 
 Each step's figure minus the one before is what that layer costs, so the layers add up to ``execute_code``'s
-overhead over the raw call. ``--client sdk`` calls through the MCP SDK's client instead of bench/rpc.py;
-``--gap`` idles before every timed request (the jupyter-mcp-server row's jmcp calls follow 230 ms of it).
+overhead over the raw call.
+
+Beside them, the platform's floor, with no MCP and no jmcp code (the extension's three plain HTTP handlers): a
+request that answers ``2`` (tornado's round trip into Jupyter's server), and the raw call itself, the bench's own
+``raw_execute``, run from inside the server behind a constant-time token comparison and then behind Jupyter's
+authentication and authorizer. The last is the least any authenticated extension of Jupyter pays to run the
+code for an HTTP client, so it is the floor under the exec goal (1.3x or +3 ms over the raw call).
+
+``--client sdk`` calls through the MCP SDK's client instead of bench/rpc.py; ``--gap`` idles before every timed
+request (the jupyter-mcp-server row's jmcp calls follow 230 ms of it).
 
 PYTHONPATH=$PWD python -m bench.floor [--calls 200] [--rounds 3] [--client lean|sdk] [--gap SECONDS]
 """
@@ -35,7 +43,8 @@ import httpx2
 
 from tests.support import JupyterServer, mcp_client, text_of
 
-from .figures import alternate, kernel_client, raw_execute, write_notebook
+from .figures import alternate, kernel_client, kernel_id_of, raw_execute, write_notebook
+from .floor_tools import BARE, HELLO, JUPYTER
 from .harness import median_ms
 from .rpc import RpcClient
 
@@ -51,6 +60,15 @@ KINDS = [
     ("kernel", "running the code from the server (a tool that only runs it, over the no-op tool and raw)"),
     ("execute_code", "execute_code's own work (room, presence, digest, shaping; over the kernel-only tool)"),
 ]
+
+#: The platform's floor: plain handlers in the same server, no MCP and no jmcp code (bench/floor_tools.py).
+PLATFORM = [
+    ("hello", "tornado's round trip into Jupyter's server (a handler answering 2, token compared)"),
+    ("bare", "the raw call run from inside the server, behind the token comparison alone"),
+    ("jupyter", "the raw call run from inside the server, behind Jupyter's authentication and authorizer"),
+]
+#: The exec goal: execute_code within this ratio of the raw call, or within this many ms of it.
+GOAL_RATIO, GOAL_MS = 1.3, 3.0
 
 Call = Callable[[], Awaitable[Any]]
 
@@ -89,9 +107,21 @@ async def requests(server: JupyterServer, client: str) -> AsyncIterator[dict[str
                 await lean.rpc("ping")
 
             await lean.call("use_notebook", path=NOTEBOOK)
-        calls = {"status": status, "ping": ping}
+        kernel_id = await kernel_id_of(server, NOTEBOOK)
+
+        def plain(path: str) -> Call:
+            async def run() -> str:
+                body = {"kernel_id": kernel_id, "code": "1+1"}
+                answer = await http.post(f"{server.url}{path}", json=body, headers=server.headers)
+                answer.raise_for_status()
+                return answer.text
+
+            return run
+
+        calls = {"hello": plain(HELLO), "bare": plain(BARE), "jupyter": plain(JUPYTER)}
+        calls |= {"status": status, "ping": ping}
         calls |= {"noop": tool("floor_noop"), "kernel": tool("floor_exec"), "execute_code": tool("execute_code")}
-        for kind in ("noop", "kernel", "execute_code"):
+        for kind in ("hello", "bare", "jupyter", "noop", "kernel", "execute_code"):
             answer = await calls[kind]()
             if not str(answer).rstrip().endswith("2"):
                 raise RuntimeError(f"{kind} answered {answer!r}, not 1+1's 2 (are the floor tools loaded?)")
@@ -113,6 +143,18 @@ def layers(figures: dict[str, tuple[float, float]]) -> list[tuple[str, float]]:
     return [(what, cost) for (_, what), cost in zip(KINDS, costs, strict=True)]
 
 
+def floor_lines(figures: dict[str, tuple[float, float]]) -> list[str]:
+    """The plain handlers' figures over the raw call beside them, and what the exec goal allows over it."""
+    lines = [f"{figures['hello'][0]:6.2f} ms  {PLATFORM[0][1]}"]
+    for kind, what in PLATFORM[1:]:
+        took, raw = figures[kind]
+        lines.append(f"{took - raw:+6.2f} ms  {took / raw:.2f}x  {what}")
+    raw = figures["execute_code"][1]
+    allowed = max(GOAL_MS, (GOAL_RATIO - 1) * raw)
+    lines.append(f"{allowed:+6.2f} ms  the goal allows over this raw call ({GOAL_RATIO}x or +{GOAL_MS:.0f} ms)")
+    return lines
+
+
 async def main_async(calls: int, rounds: int, client: str, gap: float) -> int:
     with tempfile.TemporaryDirectory(prefix="jmcp-floor-") as tmp:
         root, home = Path(tmp) / "root", Path(tmp) / "home"
@@ -127,7 +169,7 @@ async def main_async(calls: int, rounds: int, client: str, gap: float) -> int:
                 try:
                     await kc.wait_for_ready(timeout=60)
                     for round_ in range(rounds):
-                        figures = {kind: await paired(kinds[kind], kc, calls, gap) for kind, _ in KINDS}
+                        figures = {kind: await paired(kinds[kind], kc, calls, gap) for kind, _ in PLATFORM + KINDS}
                         per_round.append(figures)
                         line = ", ".join(f"{kind} {m:.2f} (raw {r:.2f})" for kind, (m, r) in figures.items())
                         print(f"round {round_ + 1}: {line}", flush=True)
@@ -137,7 +179,7 @@ async def main_async(calls: int, rounds: int, client: str, gap: float) -> int:
             await asyncio.to_thread(server.stop)
     overall = {
         kind: (statistics.median(f[kind][0] for f in per_round), statistics.median(f[kind][1] for f in per_round))
-        for kind, _ in KINDS
+        for kind, _ in PLATFORM + KINDS
     }
     print(f"median of {rounds} rounds of {calls}, {client} client, {gap * 1000:.0f} ms idle before each request:")
     for kind, (m, r) in overall.items():
@@ -147,6 +189,9 @@ async def main_async(calls: int, rounds: int, client: str, gap: float) -> int:
     for what, cost in parts:
         print(f"  {cost:+6.2f} ms  {what}")
     print(f"  {sum(cost for _, cost in parts):+6.2f} ms  in all")
+    print("the platform's floor (no MCP, no jmcp code), against the goal:")
+    for line in floor_lines(overall):
+        print(f"  {line}")
     return 0
 
 

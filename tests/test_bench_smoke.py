@@ -150,6 +150,21 @@ def test_floor_layers_add_up_to_execute_codes_overhead_over_raw() -> None:
     assert sum(cost for _, cost in parts) == pytest.approx(10.5 - 6.5)
 
 
+def test_floor_lines_set_the_plain_handlers_against_the_goals_allowance() -> None:
+    """The platform's floor is each plain handler's time over the raw call beside it (and as a ratio), and the goal
+    allows the larger of +3 ms and 30% of execute_code's raw call."""
+    from bench.floor import PLATFORM, floor_lines
+
+    figures = {"hello": (1.5, 6.0), "bare": (8.0, 6.4), "jupyter": (9.0, 6.0), "execute_code": (9.5, 12.0)}
+    lines = floor_lines(figures)
+    assert lines[0] == f"  1.50 ms  {PLATFORM[0][1]}"
+    assert lines[1] == f" +1.60 ms  1.25x  {PLATFORM[1][1]}"
+    assert lines[2] == f" +3.00 ms  1.50x  {PLATFORM[2][1]}"
+    assert lines[3].startswith(" +3.60 ms  the goal allows")  # 30% of 12 ms is more than 3 ms
+    figures["execute_code"] = (9.5, 6.0)
+    assert floor_lines(figures)[3].startswith(" +3.00 ms  the goal allows")
+
+
 @pytest.mark.slow
 @pytest.mark.soak
 def test_floor_measures_every_layer_on_a_server_with_the_floor_tools() -> None:
@@ -163,16 +178,20 @@ def test_floor_measures_every_layer_on_a_server_with_the_floor_tools() -> None:
         )
         if found:
             kinds[found[1]] = (float(found[2]), float(found[3]), float(found[4]))
-    assert list(kinds) == ["status", "ping", "noop", "kernel", "execute_code"], lines
+    assert list(kinds) == ["hello", "bare", "jupyter", "status", "ping", "noop", "kernel", "execute_code"], lines
     for request, raw, over in kinds.values():
         assert request > 0 and raw > 0 and over == pytest.approx(request - raw, abs=0.011)
     assert kinds["kernel"][0] > kinds["noop"][0]  # running 1+1 on a kernel takes longer than answering nothing
-    costs = [
-        float(line.split(" ms")[0])
-        for line in lines[lines.index("execute_code's overhead over a raw call, by layer:") + 1 :]
-    ]
-    assert len(costs) == 6, lines
+    assert kinds["bare"][0] > kinds["hello"][0]  # so do the plain handlers that run it
+    start = lines.index("execute_code's overhead over a raw call, by layer:") + 1
+    costs = [float(line.split(" ms")[0]) for line in lines[start : start + 6]]
     assert sum(costs[:5]) == pytest.approx(costs[5], abs=0.03)
+    assert lines[start + 6] == "the platform's floor (no MCP, no jmcp code), against the goal:"
+    floor = [float(line.split(" ms")[0]) for line in lines[start + 7 :]]
+    assert len(floor) == 4, lines
+    assert floor[0] == kinds["hello"][0]
+    assert floor[1:3] == [pytest.approx(kinds[kind][2], abs=0.011) for kind in ("bare", "jupyter")]
+    assert floor[3] >= 3.0
     assert costs[5] == pytest.approx(kinds["execute_code"][2], abs=0.011)
 
 
