@@ -14,7 +14,7 @@ import subprocess
 import sys
 import time
 import warnings
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -263,10 +263,17 @@ class Bench:
                     (await http.get(f"{self.server.url}api/status", headers=self.server.headers)).raise_for_status()
 
                 status_times, status_ping, _ = await alternate(status, lambda: lean.rpc("ping"), n)
+                # The platform's floor under the whole call: the raw call itself, run from inside the server behind
+                # Jupyter's auth and authorizer (bench/floor_handlers.py; no MCP, no jmcp code).
+                kernel_id = await kernel_id_of(self.server, "exec.ipynb")
+                async with plain_floor(http, self.server, kernel_id) as run_floor:
+                    floor_times, floor_raw, answer = await alternate(run_floor, lambda: raw_execute(kc, "1+1"), n)
+                assert answer == "2", answer
             finally:
                 kc.stop_channels()
         m, r = median_ms(mcp_times), median_ms(raw_times)
         lean_ms, lean_raw = median_ms(lean_times), median_ms(lean_raw_times)
+        floor_ms, floor_raw_ms = median_ms(floor_times), median_ms(floor_raw)
         return row.set(
             m,
             r,
@@ -280,7 +287,10 @@ class Bench:
                 f"{median_ms(sdk_ping):.2f} ms through the SDK's client and {median_ms(lean_ping):.2f} ms through "
                 f"the lean one; Jupyter's cheapest authenticated request (GET /api/status, the lean client's "
                 f"connection) takes {median_ms(status_times):.2f} ms against a lean ping's "
-                f"{median_ms(status_ping):.2f} ms in the same pairs"
+                f"{median_ms(status_ping):.2f} ms in the same pairs; the platform's floor, the raw call itself run "
+                f"from inside the server behind Jupyter's auth (a plain handler, no MCP), takes "
+                f"{floor_ms:.2f} ms vs {floor_raw_ms:.2f} ms ({floor_ms / floor_raw_ms:.2f}x, "
+                f"{floor_ms - floor_raw_ms:+.2f} ms)"
             ),
         )
 
@@ -576,6 +586,30 @@ async def alternate(
             if i >= warmup:
                 times[slot].append(sw.seconds)
     return times[0], times[1], answer
+
+
+def plain_floor(
+    http: httpx2.AsyncClient, server: JupyterServer, kernel_id: str, code: str = "1+1"
+) -> contextlib.AbstractAsyncContextManager[Callable[[], Awaitable[str]]]:
+    """A call of bench/floor_handlers.py's Jupyter-guarded handler running ``code`` on the kernel (its answer, the
+    result's text); on the way out the handler's kernel client is stopped, so it does not linger on the kernel."""
+    from .floor_handlers import JUPYTER
+
+    url, body = f"{server.url}{JUPYTER}", {"kernel_id": kernel_id, "code": code}
+
+    async def run() -> str:
+        answer = await http.post(url, json=body, headers=server.headers)
+        answer.raise_for_status()
+        return answer.text
+
+    @contextlib.asynccontextmanager
+    async def session() -> AsyncIterator[Callable[[], Awaitable[str]]]:
+        try:
+            yield run
+        finally:
+            await http.request("DELETE", url, json={"kernel_id": kernel_id}, headers=server.headers)
+
+    return session()
 
 
 async def kernel_id_of(server: JupyterServer, path: str) -> str:

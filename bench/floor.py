@@ -1,8 +1,8 @@
 """``python -m bench.floor``: the exec row's overhead taken apart, layer by layer, each measured end to end.
 
-One JupyterLab with jmcp and bench/floor_tools.py (two stripped-down tools, bench only). Five requests, each
-strictly alternating with a raw ``AsyncKernelClient`` call ``1+1`` on the same notebook's kernel, as the
-exec row pairs them (``figures.alternate`` flips the order every pair):
+One JupyterLab with jmcp, bench/floor_tools.py (two stripped-down tools) and bench/floor_handlers.py (three plain
+handlers), both bench only. Five requests, each strictly alternating with a raw ``AsyncKernelClient`` call ``1+1``
+on the same notebook's kernel, as the exec row pairs them (``figures.alternate`` flips the order every pair):
 
 - ``GET /api/status``: Jupyter's cheapest authenticated request, on the MCP client's HTTP connection;
 - an MCP ``ping``: the same plus jmcp's endpoint and the SDK's dispatch, no tool;
@@ -14,7 +14,7 @@ exec row pairs them (``figures.alternate`` flips the order every pair):
 Each step's figure minus the one before is what that layer costs, so the layers add up to ``execute_code``'s
 overhead over the raw call.
 
-Beside them, the platform's floor, with no MCP and no jmcp code (the extension's three plain HTTP handlers): a
+Beside them, the platform's floor, with no MCP and no jmcp code (bench/floor_handlers.py's plain handlers): a
 request that answers ``2`` (tornado's round trip into Jupyter's server), and the raw call itself, the bench's own
 ``raw_execute``, run from inside the server behind a constant-time token comparison and then behind Jupyter's
 authentication and authorizer. The last is the least any authenticated extension of Jupyter pays to run the
@@ -44,12 +44,12 @@ import httpx2
 from tests.support import JupyterServer, mcp_client, text_of
 
 from .figures import alternate, kernel_client, kernel_id_of, raw_execute, write_notebook
-from .floor_tools import BARE, HELLO, JUPYTER
+from .floor_handlers import BARE, EXTENSION, HELLO, JUPYTER
 from .harness import median_ms
 from .rpc import RpcClient
 
 NOTEBOOK = "floor.ipynb"
-WITH_FLOOR_TOOLS = "--ServerApp.jpserver_extensions={'jmcp_ext': True, 'bench.floor_tools': True}"
+WITH_FLOOR_TOOLS = f"--ServerApp.jpserver_extensions={{'jmcp_ext': True, 'bench.floor_tools': True, {EXTENSION}}}"
 WARMUP = 10
 
 #: The requests, in order: (key, what it adds to the one before).

@@ -36,6 +36,13 @@ def test_quick_bench_prints_every_row_and_no_errors() -> None:
     note = next(line for line in table.splitlines() if line.startswith(f"- {ROWS['exec-raw']}: "))
     floor = re.search(r"GET /api/status.* takes (\d+\.\d+) ms against a lean ping's (\d+\.\d+) ms", note)
     assert floor is not None and float(floor[1]) > 0 and float(floor[2]) > 0, note
+    # ... and the platform's floor: the raw call run from inside the server by a plain Jupyter handler, against
+    # the raw call beside it.
+    platform = re.search(r"no MCP\), takes (\d+\.\d+) ms vs (\d+\.\d+) ms \((\d+\.\d+)x, ([+-]\d+\.\d+) ms\)", note)
+    assert platform is not None, note
+    took, raw, ratio, over = (float(x) for x in platform.groups())
+    assert took > 0 and raw > 0 and ratio == pytest.approx(took / raw, abs=0.01), note
+    assert over == pytest.approx(took - raw, abs=0.011), note
 
 
 def run_bench(module: str, *args: str) -> list[str]:
