@@ -61,7 +61,7 @@ KINDS = [
     ("execute_code", "execute_code's own work (room, presence, digest, shaping; over the kernel-only tool)"),
 ]
 
-#: The platform's floor: plain handlers in the same server, no MCP and no jmcp code (bench/floor_tools.py).
+#: The platform's floor: plain handlers in the same server, no MCP and no jmcp code (bench/floor_handlers.py).
 PLATFORM = [
     ("hello", "tornado's round trip into Jupyter's server (a handler answering 2, token compared)"),
     ("bare", "the raw call run from inside the server, behind the token comparison alone"),
