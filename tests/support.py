@@ -65,6 +65,37 @@ def npm_tool(package: str, binary: str, prefix_name: str | None = None) -> Path:
     return path
 
 
+#: What pip prints when the package index cannot be reached.
+PIP_NETWORK_ERRORS = ("NewConnectionError", "Temporary failure in name resolution", "Network is unreachable")
+
+
+def pip_target(package: str) -> Path:
+    """A directory holding the newest ``package`` from the package index (without its dependencies, which jmcp's
+    environment already has), installed once into the test cache (``JMCP_TEST_CACHE``) and never into the test
+    environment: a server sees it only when it is put on that server's ``PYTHONPATH``.
+
+    Skips the test when the index cannot be reached; fails on any other error.
+    """
+    import pytest
+
+    cache = Path(os.environ.get("JMCP_TEST_CACHE", Path(tempfile.gettempdir()) / "jmcp-test-cache"))
+    target = cache / f"pip-{package}"
+    if not (target / ".installed").exists():
+        shutil.rmtree(target, ignore_errors=True)
+        proc = subprocess.run(
+            [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--target", str(target), package],
+            capture_output=True,
+            text=True,
+            timeout=600,
+        )
+        if proc.returncode != 0:
+            if any(err in proc.stderr for err in PIP_NETWORK_ERRORS):
+                pytest.skip(f"package index unreachable: {proc.stderr.strip().splitlines()[-1]}")
+            raise AssertionError(f"pip install {package} failed:\n{proc.stderr}")
+        (target / ".installed").touch()
+    return target
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
