@@ -70,9 +70,10 @@ PIP_NETWORK_ERRORS = ("NewConnectionError", "Temporary failure in name resolutio
 
 
 def pip_target(package: str) -> Path:
-    """A directory holding the newest ``package`` from the package index (without its dependencies, which jmcp's
-    environment already has), installed once into the test cache (``JMCP_TEST_CACHE``) and never into the test
-    environment: a server sees it only when it is put on that server's ``PYTHONPATH``.
+    """A directory holding ``package`` from the package index (its newest release when first installed, without its
+    dependencies, which jmcp's environment already has), installed once into the test cache (``JMCP_TEST_CACHE``;
+    delete its ``pip-PACKAGE`` directory for a newer one) and never into the test environment: a server sees it
+    only when it is put on that server's ``PYTHONPATH``.
 
     Skips the test when the index cannot be reached; fails on any other error.
     """
