@@ -588,28 +588,33 @@ async def alternate(
     return times[0], times[1], answer
 
 
-def plain_floor(
-    http: httpx2.AsyncClient, server: JupyterServer, kernel_id: str, code: str = "1+1"
-) -> contextlib.AbstractAsyncContextManager[Callable[[], Awaitable[str]]]:
-    """A call of bench/floor_handlers.py's Jupyter-guarded handler running ``code`` on the kernel (its answer, the
-    result's text); on the way out the handler's kernel client is stopped, so it does not linger on the kernel."""
-    from .floor_handlers import JUPYTER
-
-    url, body = f"{server.url}{JUPYTER}", {"kernel_id": kernel_id, "code": code}
+def plain_call(
+    http: httpx2.AsyncClient, server: JupyterServer, path: str, kernel_id: str, code: str = "1+1"
+) -> Callable[[], Awaitable[str]]:
+    """A call of one of bench/floor_handlers.py's handlers (``path``) running ``code`` on the kernel; its answer."""
+    url, body = f"{server.url}{path}", {"kernel_id": kernel_id, "code": code}
 
     async def run() -> str:
         answer = await http.post(url, json=body, headers=server.headers)
         answer.raise_for_status()
         return answer.text
 
-    @contextlib.asynccontextmanager
-    async def session() -> AsyncIterator[Callable[[], Awaitable[str]]]:
-        try:
-            yield run
-        finally:
-            await http.request("DELETE", url, json={"kernel_id": kernel_id}, headers=server.headers)
+    return run
 
-    return session()
+
+@contextlib.asynccontextmanager
+async def plain_floor(
+    http: httpx2.AsyncClient, server: JupyterServer, kernel_id: str
+) -> AsyncIterator[Callable[[], Awaitable[str]]]:
+    """A call of the Jupyter-guarded floor handler running 1+1 on the kernel (its answer, the result's text); on the
+    way out the handler's kernel client is stopped, so it does not linger on the kernel."""
+    from .floor_handlers import JUPYTER
+
+    try:
+        yield plain_call(http, server, JUPYTER, kernel_id)
+    finally:
+        url = f"{server.url}{JUPYTER}"
+        await http.request("DELETE", url, json={"kernel_id": kernel_id}, headers=server.headers)
 
 
 async def kernel_id_of(server: JupyterServer, path: str) -> str:

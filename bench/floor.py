@@ -43,7 +43,7 @@ import httpx2
 
 from tests.support import JupyterServer, mcp_client, text_of
 
-from .figures import alternate, kernel_client, kernel_id_of, raw_execute, write_notebook
+from .figures import alternate, kernel_client, kernel_id_of, plain_call, raw_execute, write_notebook
 from .floor_handlers import BARE, EXTENSION, HELLO, JUPYTER
 from .harness import median_ms
 from .rpc import RpcClient
@@ -108,17 +108,8 @@ async def requests(server: JupyterServer, client: str) -> AsyncIterator[dict[str
 
             await lean.call("use_notebook", path=NOTEBOOK)
         kernel_id = await kernel_id_of(server, NOTEBOOK)
-
-        def plain(path: str) -> Call:
-            async def run() -> str:
-                body = {"kernel_id": kernel_id, "code": "1+1"}
-                answer = await http.post(f"{server.url}{path}", json=body, headers=server.headers)
-                answer.raise_for_status()
-                return answer.text
-
-            return run
-
-        calls = {"hello": plain(HELLO), "bare": plain(BARE), "jupyter": plain(JUPYTER)}
+        plain = {"hello": HELLO, "bare": BARE, "jupyter": JUPYTER}
+        calls: dict[str, Call] = {kind: plain_call(http, server, path, kernel_id) for kind, path in plain.items()}
         calls |= {"status": status, "ping": ping}
         calls |= {"noop": tool("floor_noop"), "kernel": tool("floor_exec"), "execute_code": tool("execute_code")}
         for kind in ("hello", "bare", "jupyter", "noop", "kernel", "execute_code"):

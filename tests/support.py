@@ -47,22 +47,28 @@ def npm_tool(package: str, binary: str, prefix_name: str | None = None) -> Path:
     npm = shutil.which("npm")
     if npm is None:
         pytest.skip(f"npm is not installed: cannot install {package}")
-    cache = Path(os.environ.get("JMCP_TEST_CACHE", Path(tempfile.gettempdir()) / "jmcp-test-cache"))
-    prefix = cache / (prefix_name or package.replace("/", "_").lstrip("@"))
+    prefix = registry_cache() / (prefix_name or package.replace("/", "_").lstrip("@"))
     path = prefix / "node_modules" / ".bin" / binary
     if not path.exists():
         prefix.mkdir(parents=True, exist_ok=True)
-        proc = subprocess.run(
-            [npm, "install", "--no-fund", "--no-audit", "--prefix", str(prefix), package],
-            capture_output=True,
-            text=True,
-            timeout=600,
-        )
-        if proc.returncode != 0:
-            if any(err in proc.stderr for err in NPM_NETWORK_ERRORS):
-                pytest.skip(f"npm registry unreachable: {proc.stderr.strip().splitlines()[-1]}")
-            raise AssertionError(f"npm install {package} failed:\n{proc.stderr}")
+        install([npm, "install", "--no-fund", "--no-audit", "--prefix", str(prefix), package], NPM_NETWORK_ERRORS)
     return path
+
+
+def registry_cache() -> Path:
+    """Where tests keep what they install from a registry between runs (``JMCP_TEST_CACHE``)."""
+    return Path(os.environ.get("JMCP_TEST_CACHE", Path(tempfile.gettempdir()) / "jmcp-test-cache"))
+
+
+def install(argv: list[str], network_errors: tuple[str, ...]) -> None:
+    """Run an installer; skip the test if its output names a network error, fail it on any other error."""
+    import pytest
+
+    proc = subprocess.run(argv, capture_output=True, text=True, timeout=600)
+    if proc.returncode != 0:
+        if any(err in proc.stderr for err in network_errors):
+            pytest.skip(f"registry unreachable ({' '.join(argv[:2])}): {proc.stderr.strip().splitlines()[-1]}")
+        raise AssertionError(f"{' '.join(argv)} failed:\n{proc.stderr}")
 
 
 #: What pip prints when the package index cannot be reached.
@@ -77,22 +83,11 @@ def pip_target(package: str) -> Path:
 
     Skips the test when the index cannot be reached; fails on any other error.
     """
-    import pytest
-
-    cache = Path(os.environ.get("JMCP_TEST_CACHE", Path(tempfile.gettempdir()) / "jmcp-test-cache"))
-    target = cache / f"pip-{package}"
+    target = registry_cache() / f"pip-{package}"
     if not (target / ".installed").exists():
         shutil.rmtree(target, ignore_errors=True)
-        proc = subprocess.run(
-            [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--target", str(target), package],
-            capture_output=True,
-            text=True,
-            timeout=600,
-        )
-        if proc.returncode != 0:
-            if any(err in proc.stderr for err in PIP_NETWORK_ERRORS):
-                pytest.skip(f"package index unreachable: {proc.stderr.strip().splitlines()[-1]}")
-            raise AssertionError(f"pip install {package} failed:\n{proc.stderr}")
+        argv = [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--target", str(target), package]
+        install(argv, PIP_NETWORK_ERRORS)
         (target / ".installed").touch()
     return target
 
